@@ -1,0 +1,56 @@
+# scratchnet / torchnet / compare — every target installs what it needs first.
+# `make all` reproduces the homework; `make test` runs the tests. QUICK=1 turns
+# every problem into a smoke run (tiny subset, one epoch; results kept apart).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+QUICK  ?=
+export QUICK
+
+.DEFAULT_GOAL := help
+.PHONY: help install data test test-slow test-gpu problem1 problem2 problem3 all bench report clean
+
+help:  ## list the targets
+	@echo "make targets (QUICK=1 for smoke runs):"
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the three packages (editable) with pytest
+
+data: $(STAMP)  ## fetch and verify MNIST into data/MNIST/raw (no work if already there)
+	$(BIN)/compare data
+
+test: data  ## run the test suite (fast tests; slow and gpu are deselected)
+	$(BIN)/python -m pytest
+
+test-slow: data  ## run the slow tests too (full MNIST training)
+	$(BIN)/python -m pytest -m "not gpu"
+
+test-gpu: data  ## run the CUDA tests (they skip without a GPU)
+	$(BIN)/python -m pytest -m gpu
+
+problem1: $(STAMP)  ## Problem 1: Rosenbrock optimizer study -> figures/problem1, results/problem1.json
+	$(BIN)/compare problem1
+
+problem2: data  ## Problem 2: shallow nets on MNIST -> figures/problem2, results/problem2
+	$(BIN)/compare problem2
+
+problem3: data  ## Problem 3: deep nets, vanishing gradients -> figures/problem3, results/problem3
+	$(BIN)/compare problem3
+
+all: problem1 problem2 problem3 report  ## the three problems and REPORT.md
+
+bench: data  ## side-by-side timings -> results/bench.json
+	$(BIN)/compare bench
+
+report: $(STAMP)  ## REPORT.md from results/ and figures/
+	$(BIN)/compare report
+
+clean:  ## remove results and figures (keeps .venv and data)
+	rm -rf results figures

@@ -1,0 +1,47 @@
+"""`compare`: cross-check scratchnet against torchnet and reproduce Homework 7.
+
+Each subcommand lives in its own module as a click command named `command`;
+this group imports a module only when its subcommand runs, so `compare data`
+starts fast and never loads torch.
+"""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+SUBCOMMANDS = {
+    "data": ("compare.data_cli", "Fetch and verify MNIST into data/MNIST/raw."),
+    "gradcheck": ("compare.gradients", "Hand-written backprop vs autograd vs finite differences."),
+    "lockstep": ("compare.gradients", "Train both packages step for step; report weight differences."),
+    "problem1": ("compare.problem1", "Problem 1: optimizers on the Rosenbrock function."),
+    "problem2": ("compare.problem2", "Problem 2: shallow nets on MNIST."),
+    "problem3": ("compare.problem3", "Problem 3: deep nets and vanishing gradients."),
+    "bench": ("compare.bench", "Side-by-side timings -> results/bench.json."),
+    "report": ("compare.report", "REPORT.md from results/ and figures/."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(SUBCOMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in SUBCOMMANDS:
+            return None
+        module = importlib.import_module(SUBCOMMANDS[name][0])
+        return getattr(module, f"{name}_command", None) or module.command
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, help_text) for name, (_, help_text) in SUBCOMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
+def main():
+    """Cross-check scratchnet and torchnet, and reproduce Homework 7."""
+
+
+if __name__ == "__main__":
+    main()

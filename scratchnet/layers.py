@@ -1,0 +1,64 @@
+"""Dropout and batch normalization, each forward next to its hand-written backward.
+
+Both follow torch.nn's definitions, so a scratchnet network with these layers
+computes what the torchnet one with nn.Dropout / nn.BatchNorm1d computes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+# ---------------------------------------------------------------- dropout
+def dropout_forward(a: np.ndarray, p: float, rng: np.random.Generator):
+    """Inverted dropout: zero each unit with probability p, scale the rest by 1/(1-p)."""
+    mask = (rng.random(a.shape) >= p).astype(a.dtype) / (1.0 - p)   # (N, n)
+    return a * mask, mask
+
+
+def dropout_backward(grad: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return grad * mask  # the same units are dropped on the way back
+
+
+# ---------------------------------------------------------------- batch norm
+class BatchNorm:
+    """Batch normalization over the batch axis, nn.BatchNorm1d's defaults.
+
+    Training: normalize with the batch mean and biased variance, and update
+    running statistics with momentum 0.1 (the running variance uses the
+    unbiased batch variance, as torch does). Evaluation: use the running ones.
+    """
+
+    def __init__(self, n: int, dtype=np.float64, eps: float = 1e-5, momentum: float = 0.1):
+        self.gamma = np.ones(n, dtype=dtype)           # scale, (n,)
+        self.beta = np.zeros(n, dtype=dtype)           # shift, (n,)
+        self.running_mean = np.zeros(n, dtype=dtype)
+        self.running_var = np.ones(n, dtype=dtype)
+        self.eps, self.momentum = eps, momentum
+
+    def forward(self, z: np.ndarray, training: bool):
+        if training:
+            n = z.shape[0]
+            mean = z.mean(axis=0)                      # (n_out,)
+            var = z.var(axis=0)                        # biased, used to normalize
+            m = self.momentum
+            self.running_mean *= 1.0 - m
+            self.running_mean += m * mean
+            self.running_var *= 1.0 - m
+            self.running_var += m * var * (n / max(n - 1, 1))  # unbiased
+        else:
+            mean, var = self.running_mean, self.running_var
+        inv_std = 1.0 / np.sqrt(var + self.eps)        # (n_out,)
+        xhat = (z - mean) * inv_std                    # (N, n_out)
+        return self.gamma * xhat + self.beta, (xhat, inv_std, training)
+
+    def backward(self, grad_out: np.ndarray, cache):
+        """∂C/∂z, ∂C/∂γ, ∂C/∂β from ∂C/∂(BN output)."""
+        xhat, inv_std, training = cache
+        dgamma = (grad_out * xhat).sum(axis=0)
+        dbeta = grad_out.sum(axis=0)
+        dxhat = grad_out * self.gamma                  # (N, n_out)
+        if not training:                               # mean and var are constants
+            return dxhat * inv_std, dgamma, dbeta
+        n = grad_out.shape[0]                          # mean and var depend on z
+        dz = inv_std / n * (n * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0))
+        return dz, dgamma, dbeta

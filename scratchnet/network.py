@@ -1,0 +1,166 @@
+"""A fully-connected network with every derivative written by hand (Nielsen, ch. 2).
+
+Layer l computes z_l = a_{l-1} W_lᵀ + b_l and a_l = f(z_l) on a whole
+mini-batch at once: rows are samples, so a_l has shape (N, n_l). Weights are
+stored as (n_out, n_in) and biases as (n_out,), as nn.Linear stores them.
+
+The four equations of backpropagation, for the batch-mean cost C:
+  BP1  δ_L = ∂C/∂z_L                       (given by the cost)
+  BP2  δ_l = (δ_{l+1} W_{l+1}) ⊙ f'(z_l)
+  BP3  ∂C/∂b_l = Σ_samples δ_l
+  BP4  ∂C/∂W_l = δ_lᵀ a_{l-1}
+Optional dropout (after each hidden activation) and batch normalization
+(between each hidden linear layer and its activation) add their own backward
+steps between BP2's product and its ⊙ f'.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import activations, costs, init as inits
+from .layers import BatchNorm, dropout_backward, dropout_forward
+
+
+class Network:
+    def __init__(self, sizes, activation="sigmoid", cost="cross_entropy",
+                 init="xavier_normal", seed=None, dropout=0.0, batchnorm=False,
+                 dtype="float64"):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+        self.sizes, self.seed = sizes, seed
+        self.activation, self.cost_name, self.init = activation, cost, init
+        self.dropout, self.batchnorm, self.dtype = float(dropout), bool(batchnorm), dtype
+        self.f, self.f_prime = activations.get(activation)
+        self.cost = costs.get(cost)
+        make = inits.get(init)
+
+        rng = np.random.default_rng(seed)
+        self.weights, self.biases = [], []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            W, b = make(n_out, n_in, rng)
+            self.weights.append(W.astype(dtype))       # (n_out, n_in)
+            self.biases.append(b.astype(dtype))        # (n_out,)
+        hidden = sizes[1:-1]
+        self.norms = [BatchNorm(n, dtype) for n in hidden] if batchnorm else []
+        self.dropout_rng = np.random.default_rng(None if seed is None else [seed, 1])
+        self.training = True
+
+    # ------------------------------------------------------------ parameters
+    def parameters(self) -> list[np.ndarray]:
+        """Every trainable array, in the order torchnet.Network.parameters() gives."""
+        params = [p for W, b in zip(self.weights, self.biases) for p in (W, b)]
+        return params + [p for bn in self.norms for p in (bn.gamma, bn.beta)]
+
+    def train(self, mode: bool = True) -> "Network":
+        """Training mode: dropout on, batch statistics (as nn.Module.train)."""
+        self.training = mode
+        return self
+
+    def eval(self) -> "Network":
+        return self.train(False)
+
+    # ------------------------------------------------------------ forward
+    def _forward(self, X: np.ndarray):
+        """z_L and what backprop needs of every hidden layer."""
+        a = np.asarray(X, dtype=self.dtype)            # (N, n_in)
+        cache = []
+        for l, (W, b) in enumerate(zip(self.weights[:-1], self.biases[:-1])):
+            a_prev = a
+            z = a_prev @ W.T + b                       # (N, n_in) @ (n_in, n_out) -> (N, n_out)
+            bn_cache = None
+            if self.norms:
+                z, bn_cache = self.norms[l].forward(z, self.training)
+            act = self.f(z)                            # (N, n_out)
+            a, mask = act, None
+            if self.dropout and self.training:
+                a, mask = dropout_forward(act, self.dropout, self.dropout_rng)
+            cache.append((a_prev, z, act, bn_cache, mask))
+        z_L = a @ self.weights[-1].T + self.biases[-1]  # (N, n_{L-1}) @ (n_{L-1}, n_L)
+        return z_L, a, cache
+
+    def feedforward(self, X: np.ndarray) -> np.ndarray:
+        """Output of the last layer: logits (cross_entropy) or σ(z_L) (quadratic)."""
+        return self.cost.output(self._forward(X)[0])
+
+    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        return self.cost.value(self._forward(X)[0], np.asarray(y))
+
+    # ------------------------------------------------------------ backward
+    def backprop(self, X: np.ndarray, y: np.ndarray):
+        """(C, grads): the batch-mean cost and ∂C/∂p for every p in parameters()."""
+        z_L, a_last, cache = self._forward(X)
+        loss, delta = self.cost.value_and_delta(z_L, np.asarray(y))  # BP1, (N, n_L)
+        L = len(self.weights)
+        nabla_W, nabla_b = [None] * L, [None] * L
+        nabla_gamma, nabla_beta = [None] * len(self.norms), [None] * len(self.norms)
+        nabla_W[-1] = delta.T @ a_last                 # BP4: (n_L, N) @ (N, n_{L-1})
+        nabla_b[-1] = delta.sum(axis=0)                # BP3: (n_L,)
+        for l in range(L - 2, -1, -1):
+            a_prev, z, act, bn_cache, mask = cache[l]
+            grad_a = delta @ self.weights[l + 1]       # BP2 (first half): (N, n_{l+1}) @ (n_{l+1}, n_l)
+            if mask is not None:
+                grad_a = dropout_backward(grad_a, mask)
+            delta = grad_a * self.f_prime(z, act)      # BP2 (second half): ⊙ f'(z_l)
+            if bn_cache is not None:
+                delta, nabla_gamma[l], nabla_beta[l] = self.norms[l].backward(delta, bn_cache)
+            nabla_W[l] = delta.T @ a_prev              # BP4: (n_l, N) @ (N, n_{l-1})
+            nabla_b[l] = delta.sum(axis=0)             # BP3
+        grads = [g for pair in zip(nabla_W, nabla_b) for g in pair]
+        grads += [g for pair in zip(nabla_gamma, nabla_beta) for g in pair]
+        return loss, grads
+
+    # ------------------------------------------------------------ evaluation
+    def predict(self, X: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
+        """Predicted digit for each row of X (in evaluation mode, in chunks)."""
+        was_training, self.training = self.training, False
+        try:
+            return np.concatenate([self.feedforward(X[i:i + batch_size]).argmax(axis=1)
+                                   for i in range(0, len(X), batch_size)])
+        finally:
+            self.training = was_training
+
+    # ------------------------------------------------------------ save / load
+    def options(self) -> dict:
+        return dict(sizes=self.sizes, activation=self.activation, cost=self.cost_name,
+                    init=self.init, seed=self.seed, dropout=self.dropout,
+                    batchnorm=self.batchnorm, dtype=self.dtype)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Every array that defines the network, by name (lossless)."""
+        state = {}
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            state[f"W{l}"], state[f"b{l}"] = W, b
+        for l, bn in enumerate(self.norms):
+            state[f"gamma{l}"], state[f"beta{l}"] = bn.gamma, bn.beta
+            state[f"running_mean{l}"], state[f"running_var{l}"] = bn.running_mean, bn.running_var
+        return state
+
+    def load_state(self, state: dict[str, np.ndarray]) -> "Network":
+        """Copy arrays in place (so optimizers holding them keep working)."""
+        for name, target in self.state().items():
+            value = np.asarray(state[name])
+            if value.shape != target.shape:
+                raise ValueError(f"{name}: shape {value.shape} does not match {target.shape}")
+            target[...] = value
+        return self
+
+    def save(self, path: Path | str) -> None:
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, __options__=np.array(json.dumps(self.options())), **self.state())
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path | str) -> "Network":
+        with np.load(path) as data:
+            net = cls(**json.loads(str(data["__options__"])))
+            return net.load_state({k: data[k] for k in data.files if k != "__options__"})

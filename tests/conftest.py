@@ -1,0 +1,29 @@
+"""Shared fixtures. Numerical tests run in float64; warnings are errors (setup.cfg)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def mnist_root() -> Path:
+    """The project's data/ folder, holding verified MNIST (`make data` fills it)."""
+    from compare.data import bad_files, ensure_mnist
+
+    root = ROOT / "data"
+    if bad_files(root):
+        ensure_mnist(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def mnist_small(mnist_root):
+    """The first 2,000 training and 1,000 test images, float64."""
+    from scratchnet import mnist
+
+    Xtr, ytr = mnist.load("train", mnist_root)
+    Xte, yte = mnist.load("test", mnist_root)
+    return (Xtr[:2000], ytr[:2000]), (Xte[:1000], yte[:1000])

@@ -1,0 +1,132 @@
+"""MNIST: the fetch routes, verification, atomic replacement, and the two readers."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from compare import data
+from scratchnet import mnist
+
+
+def test_real_files_verify(mnist_root):
+    assert data.bad_files(mnist_root) == []
+
+
+def test_present_files_are_not_fetched_again(mnist_root, monkeypatch):
+    def boom(*args):
+        raise AssertionError("a route ran although the files were present")
+    monkeypatch.setattr(data, "ROUTES", (("boom", boom),))
+    assert data.ensure_mnist(mnist_root) == "present"
+
+
+@pytest.fixture
+def copy_root(mnist_root, tmp_path):
+    raw = data.raw_dir(tmp_path)
+    raw.mkdir(parents=True)
+    for name in data.MD5:
+        shutil.copyfile(data.raw_dir(mnist_root) / name, raw / name)
+    return tmp_path
+
+
+def test_truncated_file_is_replaced(copy_root, mnist_root, monkeypatch):
+    target = data.raw_dir(copy_root) / "t10k-labels-idx1-ubyte"
+    target.write_bytes(target.read_bytes()[:-1])          # delete one byte
+    assert data.bad_files(copy_root) == ["t10k-labels-idx1-ubyte"]
+
+    def from_good_copy(root, work):                        # a route that needs no network
+        return {name: data.raw_dir(mnist_root) / name for name in data.MD5}
+    monkeypatch.setattr(data, "ROUTES", (("good copy", from_good_copy),))
+    assert data.ensure_mnist(copy_root) == "good copy"
+    assert data.bad_files(copy_root) == []
+
+
+def test_corrupt_candidate_is_never_installed(copy_root, tmp_path, monkeypatch):
+    target = data.raw_dir(copy_root) / "train-labels-idx1-ubyte"
+    target.unlink()
+
+    def corrupt(root, work):
+        out = {}
+        for name in data.MD5:
+            out[name] = work / name
+            blob = bytearray((data.raw_dir(copy_root) / name).read_bytes()
+                             if name != "train-labels-idx1-ubyte" else b"\0" * 60008)
+            out[name].write_bytes(bytes(blob))
+        return out
+    monkeypatch.setattr(data, "ROUTES", (("corrupt", corrupt),))
+    with pytest.raises(data.DataError) as err:
+        data.ensure_mnist(copy_root)
+    assert "corrupt" in str(err.value) and "does not match" in str(err.value)
+    assert not target.exists()                             # nothing half-verified left behind
+    assert not list(data.raw_dir(copy_root).glob(".*.tmp"))
+
+
+def test_all_routes_failing_names_each_route(tmp_path, monkeypatch):
+    def offline(root, work):
+        raise OSError("network unreachable")
+    monkeypatch.setattr(data, "ROUTES", (("route A", offline), ("route B", offline)))
+    with pytest.raises(data.DataError) as err:
+        data.ensure_mnist(tmp_path)
+    message = str(err.value)
+    assert "route A" in message and "route B" in message and "by hand" in message
+
+
+def test_idx_rebuild_from_nielsen_pickle_roundtrip(mnist_root):
+    """The offline route's conversion reproduces the real bytes (pixels k/256 -> k)."""
+    import gzip
+    import pickle
+
+    images, labels = mnist.load_raw("test", mnist_root)
+    x = images.reshape(-1, 784).astype(np.float32) / 256.0
+    fake = [(x[:10], labels[:10].astype(np.int64))] * 2 + [(x, labels.astype(np.int64))]
+    files = data.idx_from_nielsen_pickle(gzip.compress(pickle.dumps(tuple(fake))))
+    real = (data.raw_dir(mnist_root) / "t10k-images-idx3-ubyte").read_bytes()
+    assert files["t10k-images-idx3-ubyte"] == real
+
+
+def test_reader_shapes_and_range(mnist_root):
+    X, y = mnist.load("train", mnist_root)
+    assert X.shape == (60000, 784) and y.shape == (60000,) and X.dtype == np.float64
+    assert X.min() == 0.0 and X.max() == 1.0 and set(np.unique(y)) == set(range(10))
+    Xv, yv = mnist.load("validation", mnist_root)
+    Xt, yt = mnist.load("train", mnist_root, validation=True)
+    assert len(Xv) == 10000 and len(Xt) == 50000
+    assert np.array_equal(Xv, X[50000:]) and np.array_equal(yt, y[:50000])
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda b: b[:-1], "truncated"),
+    (lambda b: b"\x00\x00\x09\x03" + b[4:], "bad magic"),
+    (lambda b: b[:6], "too short"),
+])
+def test_reader_refuses_bad_file(copy_root, damage, message):
+    path = data.raw_dir(copy_root) / "t10k-images-idx3-ubyte"
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(mnist.IDXError, match=message) as err:
+        mnist.load("test", copy_root)
+    assert "t10k-images-idx3-ubyte" in str(err.value)
+
+
+def test_missing_file_message(tmp_path):
+    with pytest.raises(mnist.IDXError, match="make data"):
+        mnist.load("test", tmp_path)
+
+
+def test_torchvision_reads_the_same_pixels(mnist_root):
+    """scratchnet's IDX reader and torchvision.datasets.MNIST agree on every byte."""
+    from torchvision.datasets import MNIST
+
+    for train, split in ((True, "train"), (False, "test")):
+        ds = MNIST(str(mnist_root), train=train, download=False)
+        images, labels = mnist.load_raw(split, mnist_root)
+        assert np.array_equal(ds.data.numpy(), images)
+        assert np.array_equal(ds.targets.numpy(), labels.astype(np.int64))
+
+
+def test_import_scratchnet_does_not_import_torch():
+    code = ("import sys, scratchnet, scratchnet.cli, scratchnet.mnist, scratchnet.gradcheck; "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
