@@ -78,7 +78,7 @@ class TrainConfig:
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:
                 bad(name, "must be a positive integer")
-        for name in ("step_size", "train_subset"):
+        for name in ("step_size", "train_subset", "seed"):   # NumPy seeds are >= 0
             if getattr(self, name) < 0:
                 bad(name, "must be >= 0")
         if not self.gamma > 0:

@@ -38,6 +38,8 @@ class BatchNorm:
     def forward(self, z: np.ndarray, training: bool):
         if training:
             n = z.shape[0]
+            if n < 2:  # the batch variance of one sample is 0: torch refuses it too
+                raise ValueError("batch norm needs more than 1 sample per batch when training")
             mean = z.mean(axis=0)                      # (n_out,)
             var = z.var(axis=0)                        # biased, used to normalize
             m = self.momentum

@@ -4,18 +4,23 @@ Layer l computes z_l = a_{l-1} W_lᵀ + b_l and a_l = f(z_l) on a whole
 mini-batch at once: rows are samples, so a_l has shape (N, n_l). Weights are
 stored as (n_out, n_in) and biases as (n_out,), as nn.Linear stores them.
 
-The four equations of backpropagation, for the batch-mean cost C:
+The four equations of backpropagation, for the batch-mean cost C (δ_l = ∂C/∂z_l
+already carries the mean's 1/N, so BP3 and BP4 sum over the samples):
   BP1  δ_L = ∂C/∂z_L                       (given by the cost)
   BP2  δ_l = (δ_{l+1} W_{l+1}) ⊙ f'(z_l)
   BP3  ∂C/∂b_l = Σ_samples δ_l
   BP4  ∂C/∂W_l = δ_lᵀ a_{l-1}
-Optional dropout (after each hidden activation) and batch normalization
-(between each hidden linear layer and its activation) add their own backward
-steps between BP2's product and its ⊙ f'.
+Optional dropout (after each hidden activation) multiplies BP2's product by
+the same mask the forward pass used, before the ⊙ f'. Optional batch
+normalization (between each hidden linear layer and its activation) means f
+acts on the normalized z, so f' is taken there and batch norm's own backward
+step comes after the ⊙ f': it turns ∂C/∂(normalized z) into the ∂C/∂z_l of
+the linear layer that BP3 and BP4 use, and gives ∂C/∂γ and ∂C/∂β.
 """
 from __future__ import annotations
 
 import json
+import operator
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +40,8 @@ class Network:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+        if seed is not None:
+            seed = operator.index(seed)  # a NumPy integer becomes an int, so save() can write JSON
         self.sizes, self.seed = sizes, seed
         self.activation, self.cost_name, self.init = activation, cost, init
         self.dropout, self.batchnorm, self.dtype = float(dropout), bool(batchnorm), dtype
@@ -76,7 +83,7 @@ class Network:
             a_prev = a
             z = a_prev @ W.T + b                       # (N, n_in) @ (n_in, n_out) -> (N, n_out)
             bn_cache = None
-            if self.norms:
+            if self.norms:                             # from here on z is the normalized z
                 z, bn_cache = self.norms[l].forward(z, self.training)
             act = self.f(z)                            # (N, n_out)
             a, mask = act, None
@@ -91,6 +98,8 @@ class Network:
         return self.cost.output(self._forward(X)[0])
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        """The batch-mean cost C, forward pass only (in training mode it draws
+        dropout masks and updates batch norm's running statistics, as backprop does)."""
         return self.cost.value(self._forward(X)[0], np.asarray(y))
 
     # ------------------------------------------------------------ backward
@@ -109,7 +118,7 @@ class Network:
             if mask is not None:
                 grad_a = dropout_backward(grad_a, mask)
             delta = grad_a * self.f_prime(z, act)      # BP2 (second half): ⊙ f'(z_l)
-            if bn_cache is not None:
+            if bn_cache is not None:                   # back through batch norm, after the ⊙ f'
                 delta, nabla_gamma[l], nabla_beta[l] = self.norms[l].backward(delta, bn_cache)
             nabla_W[l] = delta.T @ a_prev              # BP4: (n_l, N) @ (N, n_{l-1})
             nabla_b[l] = delta.sum(axis=0)             # BP3

@@ -22,8 +22,8 @@ class Optimizer:
     """Base class: holds the arrays, the learning rate and the step count.
 
     Updates are written with in-place NumPy operations into two scratch
-    arrays per parameter, so a step allocates nothing: at batch size 10 the
-    update of a 30×784 matrix costs as much as the backprop that feeds it.
+    arrays per parameter, so a step allocates no temporaries: at batch size 10
+    the update of a 30×784 matrix costs as much as the backprop that feeds it.
     """
 
     def __init__(self, params, lr: float):
@@ -158,7 +158,7 @@ class StepLR:
         if not gamma > 0:
             raise ValueError(f"gamma must be positive, got {gamma}")
         self.optimizer, self.step_size, self.gamma = optimizer, int(step_size), float(gamma)
-        self.base_lr, self.epoch = optimizer.lr, 0
+        self.epoch = 0
 
     def step(self) -> None:
         self.epoch += 1

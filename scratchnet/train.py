@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 
 @dataclass
@@ -56,6 +57,9 @@ def write_json_atomic(path: Path | str, data) -> None:
     os.replace(tmp, path)
 
 
+SMALL_BATCH = 32  # at or below this batch size, BLAS runs single-threaded in train()
+
+
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     """The order of the n training samples in one epoch; torchnet uses it too."""
     return np.random.default_rng([int(seed), int(epoch)]).permutation(n)
@@ -82,6 +86,9 @@ def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
     X, y = train_data
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs}, {batch_size}")
+    if net.batchnorm and (batch_size == 1 or len(X) % batch_size == 1):
+        raise ValueError(f"batch norm needs at least 2 samples in every batch: batch_size="
+                         f"{batch_size} with {len(X)} samples leaves a batch of 1")
     n_layers = len(net.weights)
     history, step = History(), 0
     for epoch in range(epochs):
@@ -90,8 +97,11 @@ def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
         lr = optimizer.lr
         loss_sum, norm_sums, n_batches = 0.0, [0.0] * n_layers, 0
         # Overflow on the way to divergence is expected: it is caught by the
-        # finiteness check below and recorded, not warned about.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        # finiteness check below and recorded, not warned about. Small batches
+        # run BLAS on one thread: their matrices are too small for threads to
+        # pay, and idle-spinning BLAS threads slow every other step down.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), \
+                threadpool_limits(1 if batch_size <= SMALL_BATCH else None, user_api="blas"):
             for idx in batches(len(X), batch_size, seed, epoch):
                 loss, grads = net.backprop(X[idx], y[idx])
                 step += 1
@@ -100,7 +110,8 @@ def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
                     return history
                 for l in range(n_layers):
                     g = grads[2 * l].ravel()
-                    norm_sums[l] += math.sqrt(g @ g)   # ‖∂C/∂W_l‖
+                    # ‖∂C/∂W_l‖; einsum, not BLAS, so the sum is the same on any thread count
+                    norm_sums[l] += math.sqrt(np.einsum("i,i->", g, g))
                 optimizer.step(grads)
                 loss_sum += loss
                 n_batches += 1
@@ -109,7 +120,11 @@ def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
         history.train_loss.append(loss_sum / n_batches)
         history.grad_norms.append([s / n_batches for s in norm_sums])
         history.lr.append(lr)
-        history.test_accuracy.append(evaluate(net, test_data) if test_data is not None else None)
+        # The epoch's last update may have overflowed the weights although its loss
+        # was finite: evaluate them quietly too (the next step records the divergence).
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            accuracy = evaluate(net, test_data) if test_data is not None else None
+        history.test_accuracy.append(accuracy)
         history.seconds.append(time.perf_counter() - start)
         if callback is not None:
             callback(epoch, history)
@@ -136,12 +151,16 @@ def load_data(config, root="data"):
     return train_data, eval_data
 
 
-def run(config, train_data, eval_data, callback=None):
-    """Build the network and optimizer a TrainConfig describes, train, return (net, History)."""
+def run(config, train_data, eval_data, callback=None, net=None):
+    """Build the network and optimizer a TrainConfig describes, train, return (net, History).
+
+    net: start from this network instead of a fresh one (it is trained in place).
+    """
     from .network import Network
     from .optim import SGD, Adam, StepLR
 
-    net = Network(**config.network_options())
+    if net is None:
+        net = Network(**config.network_options())
     make = SGD if config.optimizer == "sgd" else Adam
     optimizer = make(net.parameters(), **config.optimizer_options())
     scheduler = StepLR(optimizer, config.step_size, config.gamma) if config.step_size else None

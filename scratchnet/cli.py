@@ -1,0 +1,211 @@
+"""`scratchnet train`: train one network on MNIST from the command line.
+
+The options map one to one onto the fields of scratchnet.config.TrainConfig,
+with its defaults (Homework 7's baseline). torchnet's CLI reuses them:
+`config_options` adds the options to a click command and
+`config_from_options` turns the parsed values back into a TrainConfig.
+The CLI is thin: it parses, shows progress, calls the library, prints a summary.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import activations, costs, init as inits
+from .config import DTYPES, OPTIMIZERS, TrainConfig
+
+MNIST_INPUTS, MNIST_CLASSES = 784, 10
+DEFAULT = TrainConfig()  # the homework's baseline
+
+
+def parse_sizes(ctx, param, value) -> tuple[int, ...]:
+    """'784,30,10' -> (784, 30, 10): positive widths, 784 inputs and 10 classes for MNIST."""
+    sizes = []
+    for part in value.split(","):
+        try:
+            sizes.append(int(part))
+        except ValueError:
+            raise click.BadParameter(f"{part.strip()!r} in {value!r} is not an integer; "
+                                     "give layer widths such as 784,30,10") from None
+    if len(sizes) < 2:
+        raise click.BadParameter(f"{value!r}: need at least two layer widths, such as 784,30,10")
+    if min(sizes) < 1:
+        raise click.BadParameter(f"{value!r}: layer widths must be positive integers, "
+                                 f"got {min(sizes)}")
+    if sizes[0] != MNIST_INPUTS:
+        raise click.BadParameter(f"{value!r}: the first width must be {MNIST_INPUTS} "
+                                 f"(an MNIST image has 28x28 = {MNIST_INPUTS} pixels)")
+    if sizes[-1] != MNIST_CLASSES:
+        raise click.BadParameter(f"{value!r}: the last width must be {MNIST_CLASSES} "
+                                 f"(MNIST has {MNIST_CLASSES} digit classes)")
+    return tuple(sizes)
+
+
+def _option(name, help, **kwargs):
+    """--name for the TrainConfig field `name`, with that field's default shown."""
+    flag = "--" + name.replace("_", "-")
+    default = getattr(DEFAULT, name)
+    if isinstance(default, tuple):                     # sizes: shown and parsed as 784,30,10
+        default = ",".join(map(str, default))
+    if isinstance(default, bool):
+        flag = f"{flag}/--no-{flag[2:]}"
+    return click.option(flag, name, default=default, show_default=True, help=help, **kwargs)
+
+
+POSITIVE = click.FloatRange(0, min_open=True)
+NONNEGATIVE = click.FloatRange(0)
+FRACTION = click.FloatRange(0, 1, max_open=True)  # [0, 1)
+
+OPTIONS = {  # TrainConfig field -> its click option
+    "sizes": _option("sizes", "layer widths, input first: 784,...,10", callback=parse_sizes,
+                     metavar="W0,W1,...", type=click.UNPROCESSED),
+    "activation": _option("activation", "hidden-layer activation",
+                          type=click.Choice(list(activations.ACTIVATIONS))),
+    "cost": _option("cost", "cross_entropy: softmax + NLL; quadratic: sigmoid output, "
+                    "½‖a−y‖²", type=click.Choice(list(costs.COSTS))),
+    "init": _option("init", "weight initialization", type=click.Choice(list(inits.INITS))),
+    "dropout": _option("dropout", "probability of zeroing a hidden unit while training",
+                       type=FRACTION),
+    "batchnorm": _option("batchnorm", "batch norm between each hidden linear layer and its "
+                         "activation"),
+    "optimizer": _option("optimizer", "optimizer", type=click.Choice(list(OPTIMIZERS))),
+    "lr": _option("lr", "learning rate", type=POSITIVE),
+    "momentum": _option("momentum", "SGD momentum", type=NONNEGATIVE),
+    "dampening": _option("dampening", "SGD dampening", type=NONNEGATIVE),
+    "nesterov": _option("nesterov", "SGD Nesterov momentum (needs momentum > 0)"),
+    "weight_decay": _option("weight_decay", "L2 weight decay (SGD and Adam)", type=NONNEGATIVE),
+    "beta1": _option("beta1", "Adam's β₁", type=FRACTION),
+    "beta2": _option("beta2", "Adam's β₂", type=FRACTION),
+    "eps": _option("eps", "Adam's ε", type=NONNEGATIVE),
+    "step_size": _option("step_size", "StepLR period in epochs (0: constant learning rate)",
+                         type=click.IntRange(0)),
+    "gamma": _option("gamma", "StepLR factor", type=POSITIVE),
+    "batch_size": _option("batch_size", "mini-batch size", type=click.IntRange(1)),
+    "epochs": _option("epochs", "number of epochs", type=click.IntRange(1)),
+    "seed": _option("seed", "seed of the initialization, batch order and dropout",
+                    type=click.IntRange(0)),
+    "dtype": _option("dtype", "floating-point type", type=click.Choice(list(DTYPES))),
+    "validation": _option("validation", "train on the first 50,000 images and evaluate on "
+                          "the last 10,000 instead of the test set"),
+    "train_subset": _option("train_subset", "use only the first N training images (0: all)",
+                            type=click.IntRange(0)),
+}
+
+
+def config_options(func=None, *, skip=()):
+    """Decorator: one click option per TrainConfig field, in field order.
+
+    `skip` names fields the command declares itself (torchnet, say, its dtype).
+    Use as @config_options or @config_options(skip=("dtype",)).
+    """
+    def decorate(f):
+        for name, option in reversed(OPTIONS.items()):
+            if name not in skip:
+                f = option(f)
+        return f
+    return decorate if func is None else decorate(func)
+
+
+def config_from_options(options: dict, config_class=TrainConfig) -> TrainConfig:
+    """The config of the parsed options (keys that are not its fields are ignored).
+
+    A combination the config refuses (e.g. --nesterov with --momentum 0)
+    becomes a click usage error naming the value. config_class may be a
+    subclass of TrainConfig with fields of its own.
+    """
+    fields = {name: options[name] for name in config_class.field_names() if name in options}
+    try:
+        return config_class(**fields)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+
+
+def load_mnist(config: TrainConfig, root: Path):
+    """(train_data, eval_data), or a usage error saying how to get MNIST."""
+    from .mnist import IDXError
+    from .train import load_data
+
+    if not (Path(root) / "MNIST" / "raw").is_dir():
+        raise click.BadParameter(f"no MNIST/raw folder under {str(root)!r}; run `make data` "
+                                 "(or `compare data`) to fetch MNIST", param_hint="--data")
+    try:
+        return load_data(config, root)
+    except IDXError as err:
+        raise click.BadParameter(f"{err}", param_hint="--data") from None
+
+
+def epoch_line(epoch: int, epochs: int, history, eval_name: str) -> str:
+    """One epoch's summary: accuracy, training loss, gradient ratio, seconds."""
+    return (f"epoch {epoch + 1:>{len(str(epochs))}}/{epochs}  "
+            f"{eval_name} accuracy {history.test_accuracy[-1]:.4f}  "
+            f"train loss {history.train_loss[-1]:.4f}  "
+            f"grad ratio first/last {history.grad_ratio[-1]:.3g}  "
+            f"{history.seconds[-1]:.1f}s")
+
+
+def final_line(config: TrainConfig, history, eval_name: str, seconds: float) -> str:
+    if history.diverged_at is not None:
+        where = history.diverged_at
+        return (f"diverged: the training loss became non-finite at epoch {where['epoch']}, "
+                f"step {where['step']} (lr {config.lr:g}); training stopped there "
+                f"after {seconds:.1f}s")
+    accuracy = history.test_accuracy
+    best = max(range(len(accuracy)), key=accuracy.__getitem__)
+    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+    return (f"{'-'.join(map(str, config.sizes))} {config.activation}, {epochs}: "
+            f"{eval_name} accuracy {accuracy[-1]:.4f} (best {accuracy[best]:.4f} at epoch "
+            f"{best + 1}) in {seconds:.1f}s")
+
+
+@click.group()
+def main():
+    """scratchnet: a fully-connected network on MNIST, every derivative by hand in NumPy."""
+
+
+@main.command()
+@config_options
+@click.option("--data", "data_root", default="data", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="folder holding MNIST/raw (`make data` fills it)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="HISTORY.json",
+              help="write the History and the config as JSON (atomically)")
+@click.option("--save", type=click.Path(dir_okay=False, path_type=Path), metavar="NET.npz",
+              help="save the trained network (Network.save)")
+@click.option("--quiet", is_flag=True, help="no progress bar and no per-epoch lines")
+def train(data_root, out, save, quiet, **options):
+    """Train one network on MNIST and report its accuracy epoch by epoch."""
+    from .train import run, write_json_atomic
+
+    config = config_from_options(options)
+    train_data, eval_data = load_mnist(config, data_root)
+    eval_name = "validation" if config.validation else "test"
+    start = time.perf_counter()
+    bar = None if quiet else click.progressbar(length=config.epochs, label="training",
+                                               show_pos=True, file=sys.stderr)
+
+    def on_epoch(epoch, history):
+        if bar is None:
+            return
+        if sys.stderr.isatty():                    # clear the bar's line; update() redraws it
+            click.echo("\r\033[K", nl=False, err=True)
+        click.echo(epoch_line(epoch, config.epochs, history, eval_name))
+        bar.update(1)
+
+    with bar or contextlib.nullcontext():
+        net, history = run(config, train_data, eval_data, callback=on_epoch)
+    seconds = time.perf_counter() - start
+    click.echo(final_line(config, history, eval_name, seconds))
+    if out is not None:
+        write_json_atomic(out, {"package": "scratchnet", "config": config.to_dict(),
+                                "history": history.to_dict()})
+    if save is not None:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        net.save(save)
+
+
+if __name__ == "__main__":
+    main()
