@@ -1,0 +1,372 @@
+"""`compare gradcheck` and `compare lockstep`: proof that scratchnet and torchnet agree.
+
+gradcheck: on small random networks (every activation × cost × init, 2 to 5
+weight layers, plus batch norm and dropout), in float64, on the same weights
+(copied by torchnet.convert) and the same batch, scratchnet's hand-written
+backprop is compared with torch autograd (to 1e-10 relative) and with central
+finite differences (scratchnet.gradcheck, to 1e-7 relative). With dropout,
+torch would draw its masks from its own generator, so the torchnet copy is
+given scratchnet's masks instead (ReplayMasks; nn.Dropout is exactly such a
+mask product, as a test shows) and both differentiate the same function.
+
+lockstep: both packages train 784-30-10 from the same weights on the same MNIST
+batches, step for step, with each optimizer setting; the largest weight
+difference after every step shows round-off growing, not two algorithms.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import click
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+import scratchnet
+from scratchnet import activations, costs, gradcheck as fd, init as inits, mnist, optim
+from scratchnet.train import batches
+
+from . import runs
+
+EPS = np.finfo(np.float64).eps
+AUTOGRAD_RTOL = 1e-10   # the issue's bound: the same float64 arithmetic, in another order
+FD_RTOL = 1e-7          # central differences, h = 1e-5: about 1e-10 truncation, 1e-11 round-off
+FD_H = 1e-5
+KINK_MARGIN = 1e-3      # ReLU pre-activations stay this far from 0, so ±h never crosses the kink
+DEPTHS = (2, 3, 4, 5)   # weight layers
+
+
+# ================================================================ gradcheck
+@dataclass(frozen=True)
+class Case:
+    activation: str
+    cost: str
+    init: str
+    depth: int
+    batchnorm: bool = False
+    dropout: float = 0.0
+    eval_mode: bool = False     # batch norm with its running statistics
+    seed: int = 0
+
+    @property
+    def name(self) -> str:
+        extra = (["bn-eval" if self.eval_mode else "bn"] if self.batchnorm else [])
+        extra += [f"dropout {self.dropout:g}"] if self.dropout else []
+        return "/".join([self.activation, self.cost, self.init, f"d{self.depth}", *extra])
+
+
+def all_cases(quick: bool = False) -> list[Case]:
+    """Every activation × cost × init × depth, then batch norm and dropout variants."""
+    depths = (2, 4) if quick else DEPTHS
+    names = itertools.product(activations.ACTIVATIONS, costs.COSTS, inits.INITS, depths)
+    cases = [Case(a, c, i, d, seed=k) for k, (a, c, i, d) in enumerate(names)]
+    extras = [dict(batchnorm=True), dict(batchnorm=True, eval_mode=True), dict(dropout=0.3),
+              dict(batchnorm=True, dropout=0.3)]
+    for k, (a, c, extra) in enumerate(itertools.product(activations.ACTIVATIONS, costs.COSTS,
+                                                        extras)):
+        cases.append(Case(a, c, "xavier_normal", 3, seed=1000 + k, **extra))
+    return cases[::7] if quick else cases
+
+
+def make_case(case: Case, batch: int = 8, attempts: int = 200):
+    """(scratchnet net, X, y) for a case; for ReLU, a batch away from the kink.
+
+    Batch norm's γ and β are moved away from 1 and 0 and, for the eval-mode
+    case, the running statistics away from 0 and 1, so they all matter.
+    """
+    rng = np.random.default_rng([case.seed, 7])
+    for _ in range(attempts):
+        sizes = [int(s) for s in rng.integers(3, 8, case.depth)] + [int(rng.integers(3, 7))]
+        net = scratchnet.Network(sizes, case.activation, case.cost, case.init,
+                                 seed=int(rng.integers(2**31)), dropout=case.dropout,
+                                 batchnorm=case.batchnorm)
+        for bn in net.norms:
+            bn.gamma[...] = rng.uniform(0.5, 1.5, bn.gamma.shape)
+            bn.beta[...] = rng.normal(0.0, 0.5, bn.beta.shape)
+            bn.running_mean[...] = rng.normal(0.0, 0.5, bn.running_mean.shape)
+            bn.running_var[...] = rng.uniform(0.5, 2.0, bn.running_var.shape)
+        net.train(not case.eval_mode)
+        X = rng.normal(size=(batch, sizes[0]))                       # (N, n_in)
+        y = rng.integers(0, sizes[-1], batch)                        # (N,)
+        if case.activation != "relu" or _min_abs_z(net, X) > KINK_MARGIN:
+            return net, X, y
+    raise RuntimeError(f"{case.name}: no batch found with ReLU inputs away from the kink")
+
+
+def _replaying(net):
+    """Run net._forward without moving its dropout generator or running statistics."""
+    state = copy.deepcopy(net.dropout_rng.bit_generator.state)
+    stats = [(bn.running_mean.copy(), bn.running_var.copy()) for bn in net.norms]
+
+    def forward(X):
+        try:
+            return net._forward(X)
+        finally:
+            net.dropout_rng.bit_generator.state = copy.deepcopy(state)
+            for bn, (mean, var) in zip(net.norms, stats):
+                bn.running_mean[...], bn.running_var[...] = mean, var
+    return forward
+
+
+def _min_abs_z(net, X) -> float:
+    """Smallest |z| any hidden activation sees (after batch norm), with this batch's masks."""
+    _, _, cache = _replaying(net)(X)
+    return min(float(np.abs(z).min()) for _, z, _, _, _ in cache)
+
+
+class ReplayMasks(torch.nn.Module):
+    """Stands in for nn.Dropout: multiplies by given masks, one per hidden layer in turn.
+
+    torch's dropout draws from torch's generator and scratchnet's from NumPy's,
+    so to compare gradients with dropout on, scratchnet's masks are injected.
+    """
+
+    def __init__(self, masks):
+        super().__init__()
+        self.masks, self.calls = masks, 0
+
+    def forward(self, a):
+        mask = self.masks[self.calls % len(self.masks)]
+        self.calls += 1
+        return a * mask                                              # (N, n_l) ⊙ (N, n_l)
+
+
+def autograd_gradients(net, X, y, device="cpu") -> list[np.ndarray]:
+    """∂C/∂p for every p in net.parameters(), by torch autograd on a torchnet copy."""
+    from torchnet.convert import to_torch
+
+    tnet = to_torch(net, device)
+    if net.dropout and net.training:
+        _, _, cache = _replaying(net)(X)                             # the masks backprop will use
+        tnet.drop = ReplayMasks([torch.from_numpy(m).to(device) for *_, m in cache])
+    loss = tnet.loss(torch.from_numpy(X).to(device), torch.from_numpy(y).to(device))
+    loss.backward()
+    return [p.grad.detach().cpu().numpy() for p in tnet.parameters()]
+
+
+def worst_error(analytic, other, floor: float, against: str) -> float:
+    """Largest relative error |a − n| / (|a| + |n|) over the entries that can be resolved.
+
+    against="difference": skip entries with |a − n| ≤ floor (finite differences
+    resolve a gradient only to about ε·|C|/h). against="size": skip entries with
+    |a| + |n| ≤ floor (both zero to round-off, as a batch-normalized layer's
+    bias gradient is mathematically).
+    """
+    worst = 0.0
+    for a, n in zip(analytic, other):
+        a, n = np.asarray(a, dtype=np.float64).ravel(), np.asarray(n, dtype=np.float64).ravel()
+        size = np.abs(a - n) if against == "difference" else np.abs(a) + np.abs(n)
+        errors = fd.relative_error(a, n)[size > floor]
+        worst = max(worst, float(errors.max(initial=0.0)))
+    return worst
+
+
+def check_case(case: Case, device="cpu", fd_samples: int | None = None) -> dict:
+    """One row of the table: the case and its worst autograd and finite-difference errors."""
+    net, X, y = make_case(case)
+    cost, backprop = fd.frozen(net, X, y)
+    loss, grads = backprop()
+    scale = max(float(np.abs(g).max()) for g in grads)
+    autograd = worst_error(grads, autograd_gradients(net, X, y, device), 64 * EPS * scale, "size")
+    checked = fd.compare(net, X, y, FD_H, samples=fd_samples, seed=case.seed)
+    numeric = worst_error([a for _, a, _ in checked], [n for _, _, n in checked],
+                          4 * EPS * abs(loss) / FD_H, "difference")  # scratchnet's tests' bar
+    return {"case": case.name, **asdict(case), "sizes": net.sizes, "loss": loss,
+            "autograd": autograd, "finite_differences": numeric,
+            "ok": autograd <= AUTOGRAD_RTOL and numeric <= FD_RTOL}
+
+
+def gradcheck_cases(cases=None, device="cpu", fd_samples: int | None = None) -> list[dict]:
+    """check_case for every case (all_cases() by default)."""
+    return [check_case(c, device, fd_samples) for c in (cases or all_cases())]
+
+
+def format_table(rows) -> str:
+    width = max(len(r["case"]) for r in rows)
+    lines = [f"{'case':<{width}}  {'sizes':<18} {'autograd':>9} {'finite diff':>11}  ok",
+             f"{'':<{width}}  {'':<18} {f'≤{AUTOGRAD_RTOL:.0e}':>9} {f'≤{FD_RTOL:.0e}':>11}"]
+    for r in rows:
+        sizes = "-".join(map(str, r["sizes"]))
+        lines.append(f"{r['case']:<{width}}  {sizes:<18} {r['autograd']:>9.1e} "
+                     f"{r['finite_differences']:>11.1e}  {'yes' if r['ok'] else 'NO'}")
+    return "\n".join(lines)
+
+
+# ================================================================ lockstep
+# name -> (optimizer, options, StepLR (step_size, gamma) or None)
+SETTINGS = {
+    "SGD": ("sgd", dict(lr=0.1), None),
+    "SGD momentum": ("sgd", dict(lr=0.1, momentum=0.9), None),
+    "SGD Nesterov + wd": ("sgd", dict(lr=0.1, momentum=0.8, nesterov=True, weight_decay=1e-4),
+                          None),
+    "Adam": ("adam", dict(lr=1e-3), None),
+    "Adam + wd": ("adam", dict(lr=1e-3, weight_decay=1e-4), None),
+    "SGD + StepLR": ("sgd", dict(lr=0.1, momentum=0.9), (2, 0.5)),
+}
+LOCKSTEP_BOUND = 1e-9   # the issue's bound on the largest weight difference after 1,000 steps
+
+
+def lockstep_setting(name: str, data, steps: int = 1000, steps_per_epoch: int = 100,
+                     batch_size: int = 10, sizes=(784, 30, 10), seed: int = 0,
+                     device="cpu", callback=None) -> np.ndarray:
+    """max |θ_scratch − θ_torch| over all parameters after each of `steps` steps.
+
+    An "epoch" is `steps_per_epoch` batches of the first steps_per_epoch·batch_size
+    images, in scratchnet's epoch_order, so StepLR changes the rate within the run.
+    callback(step), if given, is called after every step.
+    """
+    from torchnet.convert import to_torch
+    from torchnet.train import optimizer_for, small_batch_threads
+
+    kind, options, schedule = SETTINGS[name]
+    X, y = data[0][:steps_per_epoch * batch_size], data[1][:steps_per_epoch * batch_size]
+    Xt, yt = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
+    snet = scratchnet.Network(sizes, seed=seed)                      # float64
+    tnet = to_torch(snet, device)
+    sopt = (optim.SGD if kind == "sgd" else optim.Adam)(snet.parameters(), **options)
+    topt = optimizer_for(kind, tnet.parameters(), options, device)  # as torchnet.train.run
+    schedulers = []
+    if schedule:
+        schedulers = [optim.StepLR(sopt, *schedule),
+                      torch.optim.lr_scheduler.StepLR(topt, *schedule)]
+    diffs, current = np.empty(steps), 0
+    with threadpool_limits(1, user_api="blas"), small_batch_threads(batch_size, Xt.device):
+        for step, (epoch, idx) in zip(range(steps), _batch_stream(len(X), batch_size, seed)):
+            if epoch != current:                       # an epoch ended: the schedules move
+                current = epoch
+                for scheduler in schedulers:
+                    scheduler.step()
+            _, grads = snet.backprop(X[idx], y[idx])
+            sopt.step(grads)
+            topt.zero_grad()
+            tnet.loss(Xt[idx], yt[idx]).backward()
+            topt.step()
+            diffs[step] = max(float(np.abs(p - q.detach().cpu().numpy()).max())
+                              for p, q in zip(snet.parameters(), tnet.parameters()))
+            if callback is not None:
+                callback(step + 1)
+    return diffs
+
+
+def _batch_stream(n: int, batch_size: int, seed: int):
+    """(epoch, indices) of every batch, epoch after epoch, in scratchnet's batch order."""
+    for epoch in itertools.count():
+        for idx in batches(n, batch_size, seed, epoch):
+            yield epoch, idx
+
+
+def lockstep(settings=None, data=None, root="data", steps: int = 1000, **options) -> dict:
+    """lockstep_setting for each setting (all of SETTINGS by default), on real MNIST."""
+    data = data if data is not None else mnist.load("train", root)
+    return {name: lockstep_setting(name, data, steps, **options)
+            for name in (settings or SETTINGS)}
+
+
+def plot_lockstep(result: dict, path, bound: float = LOCKSTEP_BOUND):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for name, diffs in result.items():
+        steps = np.arange(1, len(diffs) + 1)
+        ax.plot(steps, np.where(diffs > 0, diffs, np.nan), label=name, lw=1.2)
+    ax.axhline(bound, color="k", ls="--", lw=0.8, label=f"bound {bound:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (batch of 10 MNIST images)")
+    ax.set_ylabel("max |θ_scratchnet − θ_torchnet| over all weights")
+    ax.set_title("Lock-step training in float64: scratchnet vs torchnet, 784-30-10 sigmoid")
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    runs.save_figure(fig, path)
+    plt.close(fig)
+    return path
+
+
+# ================================================================ commands
+def _device_option(f):
+    return click.option("--device", default="cpu", show_default=True,
+                        help="where torch runs: auto, cpu, cuda or mps (float64 needed)")(f)
+
+
+def _resolve(device):
+    """The torch.device for --device (the checks run in float64), or a usage error."""
+    from torchnet.device import DeviceError, check_dtype, resolve
+
+    try:
+        device = resolve(device)
+        check_dtype(device, "float64")
+        return device
+    except DeviceError as err:
+        raise click.BadParameter(str(err), param_hint="--device") from None
+
+
+@click.command("gradcheck")
+@click.option("--quick", is_flag=True, help="a smoke-sized subset (or QUICK=1)")
+@click.option("--quiet", is_flag=True, help="no progress bar; print only failures and the summary")
+@_device_option
+def gradcheck_command(quick, quiet, device):
+    """Backprop vs torch autograd vs finite differences, in float64; exit 1 on any failure."""
+    quick, device = runs.quick_mode(quick), _resolve(device)
+    cases = all_cases(quick)
+    start = time.perf_counter()
+    with click.progressbar(cases, label="gradcheck", file=sys.stderr, hidden=quiet) as bar:
+        rows = [check_case(case, device, fd_samples=20 if quick else None) for case in bar]
+    failed = [r for r in rows if not r["ok"]]
+    if failed or not quiet:
+        click.echo(format_table(failed if quiet else rows))
+    path = runs.results_dir("compare", quick) / "gradcheck.json"
+    runs.write_json_atomic(path, {"device": str(device), "autograd_rtol": AUTOGRAD_RTOL,
+                                  "fd_rtol": FD_RTOL, "fd_h": FD_H, "rows": rows})
+    worst_a = max(r["autograd"] for r in rows)
+    worst_n = max(r["finite_differences"] for r in rows)
+    click.echo(f"{len(rows)} cases in {time.perf_counter() - start:.1f}s on {device}: worst "
+               f"autograd {worst_a:.1e} (≤ {AUTOGRAD_RTOL:g}), worst finite differences "
+               f"{worst_n:.1e} (≤ {FD_RTOL:g}); {len(failed)} failed -> {path}")
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("lockstep")
+@click.option("--steps", type=click.IntRange(1), default=1000, show_default=True,
+              help="training steps per setting")
+@click.option("--data", "root", default="data", show_default=True,
+              type=click.Path(file_okay=False), help="folder holding MNIST/raw")
+@click.option("--quick", is_flag=True, help="50 steps per setting (or QUICK=1)")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@_device_option
+def lockstep_command(steps, root, quick, quiet, device):
+    """Train both packages from the same weights on the same batches; compare the weights."""
+    quick, device = runs.quick_mode(quick), _resolve(device)
+    steps_per_epoch = 100
+    if quick:
+        steps, steps_per_epoch = min(steps, 50), 10
+    try:
+        data = mnist.load("train", root)
+    except mnist.IDXError as err:
+        raise click.BadParameter(str(err), param_hint="--data") from None
+    result = {}
+    with click.progressbar(length=steps * len(SETTINGS), label="lockstep", hidden=quiet,
+                           file=sys.stderr) as bar:
+        for name in SETTINGS:
+            result[name] = lockstep_setting(name, data, steps, steps_per_epoch, device=device,
+                                            callback=lambda _: bar.update(1))
+    figure = plot_lockstep(result, runs.figures_dir("compare", quick) / "lockstep.png")
+    path = runs.results_dir("compare", quick) / "lockstep.json"
+    runs.write_json_atomic(path, {
+        "device": str(device), "steps": steps, "steps_per_epoch": steps_per_epoch,
+        "batch_size": 10, "sizes": [784, 30, 10], "bound": LOCKSTEP_BOUND,
+        "settings": {name: {"optimizer": SETTINGS[name][0], "options": SETTINGS[name][1],
+                            "step_lr": SETTINGS[name][2], "final": float(d[-1]),
+                            "max": float(d.max()), "max_abs_diff": d.tolist()}
+                     for name, d in result.items()}})
+    for name, d in result.items():
+        click.echo(f"{name:<20} after {steps} steps: {d[-1]:.2e}  (largest {d.max():.2e})")
+    worst = max(float(d.max()) for d in result.values())
+    click.echo(f"worst {worst:.2e} (bound {LOCKSTEP_BOUND:g}) -> {path}, {figure}")
+    if worst > LOCKSTEP_BOUND:
+        raise SystemExit(1)

@@ -1,0 +1,349 @@
+"""torchnet: the network, training, data, devices, weight transfer and CLI.
+
+Numerical checks run in float64 and compare torchnet with scratchnet on the
+same weights (copied by torchnet.convert): both compute the same float64
+arithmetic, mostly in the same order, so they agree to round-off.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+import scratchnet
+from scratchnet import mnist, optim
+from scratchnet.config import TrainConfig
+from scratchnet.train import train as scratch_train
+from torchnet import Network, convert, data as tdata, evaluate, train
+from torchnet.cli import main as cli
+from torchnet.device import DeviceError, check_dtype, resolve
+from torchnet.train import load_data, optimizer_for, run
+
+INITS = ["nielsen", "large", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
+
+
+def tensors(pair, device="cpu", dtype=torch.float64):
+    """(X, y) NumPy arrays -> tensors on the device, X in `dtype`."""
+    X, y = pair
+    return torch.from_numpy(X).to(device, dtype), torch.from_numpy(y).to(device)
+
+
+def subset(pair, n):
+    return tuple(a[:n] for a in pair)
+
+
+def random_batchnorm_stats(net, seed=0):
+    """Move a scratchnet net's γ, β and running statistics away from 1, 0, 0, 1."""
+    rng = np.random.default_rng(seed)
+    for bn in net.norms:
+        for a in (bn.gamma, bn.beta, bn.running_mean):
+            a[...] = rng.normal(size=a.shape)
+        bn.running_var[...] = rng.uniform(0.5, 2.0, bn.running_var.shape)
+
+
+# ---------------------------------------------------------------- network
+def test_parameters_in_scratchnet_order():
+    s = scratchnet.Network([784, 30, 20, 10], batchnorm=True, seed=0)
+    t = Network([784, 30, 20, 10], batchnorm=True, seed=0)
+    assert [tuple(p.shape) for p in t.parameters()] == [p.shape for p in s.parameters()]
+    assert next(t.parameters()) is t.layers[0].weight
+    assert all(p.dtype == torch.float64 for p in t.parameters())
+
+
+@pytest.mark.parametrize("options", [
+    dict(sizes=[784]), dict(sizes=[784, 0, 10]), dict(activation="softplus"),
+    dict(cost="hinge"), dict(init="orthogonal"), dict(dropout=1.0), dict(dtype="float16")])
+def test_bad_options_give_scratchnet_messages(options):
+    options = {"sizes": [784, 30, 10], **options}
+    with pytest.raises(ValueError) as scratch_error:
+        scratchnet.Network(**options)
+    with pytest.raises(ValueError) as torch_error:
+        Network(**options)
+    assert str(torch_error.value) == str(scratch_error.value)
+
+
+@pytest.mark.parametrize("init", INITS)
+def test_init_formulas(init):
+    """Sample std of 100,000 weights: within 2% of the formula (its sampling error is ~0.3%)."""
+    n_in, n_out = 500, 200
+    net = Network([n_in, n_out, 10], init=init, seed=1)
+    W, b = net.layers[0].weight.detach(), net.layers[0].bias.detach()
+    std = {"nielsen": n_in ** -0.5, "large": 1.0, "xavier_normal": (2 / (n_in + n_out)) ** 0.5,
+           "kaiming_uniform": (2 / n_in) ** 0.5, "kaiming_normal": (2 / n_in) ** 0.5}[init]
+    assert float(W.std()) == pytest.approx(std, rel=0.02)
+    assert float(W.mean()) == pytest.approx(0.0, abs=0.02 * std)
+    if init == "kaiming_uniform":
+        assert float(W.abs().max()) <= (6 / n_in) ** 0.5
+    if init in ("nielsen", "large"):
+        assert float(b.std()) == pytest.approx(1.0, rel=0.25)   # 200 samples: ~5% error
+    else:
+        assert not b.any()
+
+
+def test_seeded_init_is_reproducible_and_leaves_the_global_generator_alone():
+    before = torch.random.get_rng_state()
+    a, b = Network([20, 7, 5], seed=3), Network([20, 7, 5], seed=3)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    c = Network([20, 7, 5], seed=4)
+    assert not torch.equal(a.layers[0].weight, c.layers[0].weight)
+
+
+@pytest.mark.parametrize("cost", ["cross_entropy", "quadratic"])
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
+def test_forward_and_loss_equal_scratchnet(activation, cost):
+    """Same weights, same batch, float64: outputs and cost agree to 1e-12 relative
+    (the same operations; only the order of the matrix products' sums may differ)."""
+    s = scratchnet.Network([12, 9, 7, 10], activation, cost, "nielsen", seed=2)
+    t = convert.to_torch(s)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 12)), rng.integers(0, 10, 16)
+    out = t(torch.from_numpy(X)).detach().numpy()
+    np.testing.assert_allclose(out, s.feedforward(X), rtol=1e-12, atol=1e-15)
+    assert t.loss(*tensors((X, y))).item() == pytest.approx(s.loss(X, y), rel=1e-12)
+    if cost == "quadratic":
+        assert (out > 0).all() and (out < 1).all()              # a sigmoid output layer
+
+
+def test_batchnorm_and_dropout_modes_match_scratchnet():
+    """Eval mode: running statistics, no dropout; the same as scratchnet to 1e-12 relative."""
+    s = scratchnet.Network([12, 9, 7, 10], "tanh", dropout=0.5, batchnorm=True, seed=2)
+    random_batchnorm_stats(s)
+    t = convert.to_torch(s).eval()
+    X = np.random.default_rng(1).normal(size=(16, 12))
+    np.testing.assert_allclose(t(torch.from_numpy(X)).detach().numpy(),
+                               s.eval().feedforward(X), rtol=1e-12, atol=1e-15)
+    t.train()
+    assert not torch.equal(t(torch.from_numpy(X)), t(torch.from_numpy(X)))  # fresh masks
+
+
+def test_predict_restores_the_mode():
+    net = Network([12, 5, 10], dropout=0.2)
+    x = torch.randn(30, 12, dtype=torch.float64)
+    assert net.predict(x, batch_size=7).shape == (30,) and net.training
+    net.eval()
+    net.predict(x)
+    assert not net.training
+
+
+# ---------------------------------------------------------------- convert
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_convert_round_trips_are_bit_exact(batchnorm):
+    s = scratchnet.Network([12, 9, 7, 10], "relu", "quadratic", "large", seed=5,
+                           batchnorm=batchnorm)
+    random_batchnorm_stats(s)
+    back = convert.to_scratch(convert.to_torch(s))
+    assert back.options() == s.options()
+    assert all(np.array_equal(a, back.state()[k]) for k, a in s.state().items())
+    t = Network([12, 9, 7, 10], batchnorm=batchnorm, seed=6)
+    t2 = convert.to_torch(convert.to_scratch(t))
+    assert all(torch.equal(a, b) for a, b in zip(t.state_dict().values(),
+                                                 t2.state_dict().values())
+               if a.is_floating_point())
+
+
+def test_copy_helpers_copy_in_place_and_check_shapes():
+    s, t = scratchnet.Network([6, 4, 3], seed=0), Network([6, 4, 3], seed=1)
+    W = t.layers[0].weight
+    convert.copy_to_torch(s, t)
+    assert t.layers[0].weight is W and np.array_equal(W.detach().numpy(), s.weights[0])
+    with pytest.raises(ValueError, match="W0"):
+        convert.copy_to_torch(scratchnet.Network([6, 5, 3]), t)
+    with pytest.raises(ValueError, match="do not match"):
+        convert.copy_to_scratch(Network([6, 4, 3], batchnorm=False),
+                                scratchnet.Network([6, 4, 3], batchnorm=True))
+
+
+# ---------------------------------------------------------------- training
+def both_trained(train_data, test_data, sizes=(784, 16, 10), epochs=2, kind="sgd",
+                 options=None, **net_options):
+    """scratchnet and torchnet trained from the same weights on the same batches (float64)."""
+    options = options or dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    s = scratchnet.Network(sizes, seed=0, **net_options)
+    t = convert.to_torch(s)
+    make = optim.SGD if kind == "sgd" else optim.Adam
+    hs = scratch_train(s, train_data, test_data, epochs, 10, make(s.parameters(), **options),
+                       seed=7)
+    ht = train(t, tensors(train_data), tensors(test_data), epochs, 10,
+               optimizer_for(kind, t.parameters(), options), seed=7)
+    return (s, hs), (t, ht)
+
+
+@pytest.mark.parametrize("kind, options", [
+    ("sgd", None), ("adam", dict(lr=1e-3, weight_decay=1e-4))])
+def test_train_equals_scratchnet_epoch_for_epoch(mnist_small, kind, options):
+    """Same weights, batches and update rule in float64: History agrees to 1e-10
+    relative after 2 epochs of 100 steps (lock-step weights differ by ~1e-15)."""
+    (s, hs), (t, ht) = both_trained(subset(mnist_small[0], 1000), subset(mnist_small[1], 500),
+                                    kind=kind, options=options)
+    assert ht.test_accuracy == hs.test_accuracy and ht.lr == hs.lr
+    assert ht.train_loss == pytest.approx(hs.train_loss, rel=1e-10)
+    assert np.array(ht.grad_norms) == pytest.approx(np.array(hs.grad_norms), rel=1e-10)
+    assert ht.diverged_at is None and len(ht.seconds) == 2
+
+
+def test_train_is_deterministic_and_leaves_the_global_generator_alone(mnist_small):
+    """Same seed (dropout masks included): identical History except seconds."""
+    train_data = tensors(subset(mnist_small[0], 500))
+    test_data = tensors(subset(mnist_small[1], 200))
+    histories, before = [], torch.random.get_rng_state()
+    for _ in range(2):
+        net = Network([784, 16, 10], seed=0, dropout=0.3, batchnorm=True)
+        opt = optimizer_for("adam", net.parameters(), dict(lr=1e-3))
+        histories.append(train(net, train_data, test_data, 2, 10, opt, seed=3).to_dict())
+    assert torch.equal(torch.random.get_rng_state(), before)
+    for h in histories:
+        h.pop("seconds")
+    assert histories[0] == histories[1]
+
+
+@pytest.mark.parametrize("check_every", [1, 7])
+def test_divergence_is_recorded_like_scratchnet(mnist_small, check_every):
+    """lr·λ = 1e4·0.1: weights overflow in epoch 2 (see scratchnet's test); both packages
+    stop at the same step, quietly, and keep only epoch 1."""
+    train_data, test_data = subset(mnist_small[0], 1000), subset(mnist_small[1], 100)
+    s = scratchnet.Network([784, 30, 10], seed=0)
+    t = convert.to_torch(s)
+    options = dict(lr=1e4, weight_decay=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hs = scratch_train(s, train_data, test_data, 3, 10, optim.SGD(s.parameters(), **options))
+        ht = train(t, tensors(train_data), tensors(test_data), 3, 10,
+                   optimizer_for("sgd", t.parameters(), options), check_every=check_every)
+    assert ht.diverged_at == hs.diverged_at and ht.diverged_at["epoch"] == 2
+    assert len(ht.test_accuracy) == len(ht.train_loss) == len(ht.grad_norms) == 1
+    json.dumps(ht.to_dict(), allow_nan=False)
+
+
+def test_evaluate_matches_scratchnet_and_bad_arguments(mnist_small):
+    s = scratchnet.Network([784, 16, 10], seed=0)
+    t = convert.to_torch(s)
+    test_data = subset(mnist_small[1], 1000)
+    assert evaluate(t, tensors(test_data)) == scratchnet.evaluate(s, test_data)  # the same float
+    with pytest.raises(ValueError, match="positive"):
+        train(t, tensors(test_data), None, 0, 10, optimizer_for("sgd", t.parameters(), dict(lr=1)))
+    with pytest.raises(ValueError, match="batch norm"):
+        train(Network([784, 4, 10], batchnorm=True), tensors(subset(test_data, 21)), None, 1, 10,
+              optimizer_for("sgd", t.parameters(), dict(lr=1)))
+
+
+def test_run_builds_what_the_config_says(mnist_small):
+    config = TrainConfig(sizes=(784, 12, 10), optimizer="adam", lr=1e-3, step_size=1,
+                         gamma=0.5, epochs=2, seed=1, dtype="float32")
+    train_data = tensors(subset(mnist_small[0], 300), dtype=torch.float32)
+    test_data = tensors(subset(mnist_small[1], 100), dtype=torch.float32)
+    net, history = run(config, train_data, test_data)
+    assert net.sizes == [784, 12, 10] and net.layers[0].weight.dtype == torch.float32
+    assert history.lr == pytest.approx([1e-3, 5e-4])           # StepLR halves it each epoch
+    start = Network(**config.network_options())
+    net2, _ = run(config, train_data, test_data, net=start)
+    assert net2 is start
+    with pytest.raises(ValueError, match="dtype"):
+        run(config.replace(dtype="float64"), train_data, test_data)
+
+
+# ---------------------------------------------------------------- data
+def test_data_equals_scratchnet_reader_exactly(mnist_root):
+    """torchvision's reader and scratchnet's IDX parser give bit-identical float64 inputs."""
+    for split, validation in (("train", False), ("test", False), ("train", True),
+                              ("validation", True)):
+        X, y = tdata.load(split, mnist_root, "float64", validation=validation)
+        Xs, ys = mnist.load(split, mnist_root, np.float64, validation=validation)
+        assert X.dtype == torch.float64 and y.dtype == torch.int64
+        assert np.array_equal(X.numpy(), Xs) and np.array_equal(y.numpy(), ys)
+    X32, _ = tdata.load("test", mnist_root, "float32")
+    assert np.array_equal(X32.numpy(), mnist.load("test", mnist_root, np.float32)[0])
+
+
+def test_load_data_follows_the_config(mnist_root):
+    config = TrainConfig(validation=True, train_subset=123, dtype="float32")
+    (X, y), (Xv, yv) = load_data(config, mnist_root)
+    assert X.shape == (123, 784) and X.dtype == torch.float32 and len(Xv) == 10_000
+    with pytest.raises(ValueError, match="split"):
+        tdata.load("training", mnist_root)
+
+
+def test_missing_data_names_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make data"):
+        tdata.load("train", tmp_path)
+
+
+# ---------------------------------------------------------------- devices
+def test_device_resolution():
+    assert resolve("cpu") == torch.device("cpu") and resolve(torch.device("cpu")).type == "cpu"
+    assert resolve("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(DeviceError, match="'tpu'.*auto, cpu, cuda, mps"):
+        resolve("tpu")
+    with pytest.raises(DeviceError, match="unknown"):
+        resolve("cpu:1")
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match="CUDA is not available"):
+            resolve("cuda")
+    else:
+        with pytest.raises(DeviceError, match="cuda:99"):
+            resolve("cuda:99")
+    with pytest.raises(DeviceError, match="float64"):
+        check_dtype(torch.device("mps"), "float64")
+
+
+# ---------------------------------------------------------------- CLI
+@pytest.mark.parametrize("args, words", [
+    (["--device", "tpu"], ["tpu", "auto, cpu, cuda, mps"]),
+    (["--sizes", "784,0,10"], ["784,0,10", "positive"]),
+    (["--sizes", "100,30,10"], ["100,30,10", "784"]),
+    (["--lr", "-1"], ["-1", "x>0"]),
+    (["--activation", "softplus"], ["softplus", "sigmoid"]),
+    (["--dtype", "float16"], ["float16", "float32"]),
+    (["--momentum", "0"], ["nesterov", "momentum > 0"]),
+    (["--data", "nowhere"], ["nowhere", "make data"]),
+])
+def test_cli_bad_values_are_usage_errors(args, words):
+    result = CliRunner().invoke(cli, ["train", *args])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)            # not a traceback
+    for word in words:
+        assert word in result.output
+
+
+def test_cli_trains_and_writes_history(mnist_root, tmp_path):
+    out, save = tmp_path / "h.json", tmp_path / "net.npz"
+    result = CliRunner().invoke(cli, [
+        "train", "--data", str(mnist_root), "--train-subset", "200", "--epochs", "2",
+        "--sizes", "784,8,10", "--device", "cpu", "--out", str(out), "--save", str(save)])
+    assert result.exit_code == 0, result.output
+    assert "epoch 2/2" in result.output and "test accuracy" in result.output
+    written = json.loads(out.read_text())
+    assert written["package"] == "torchnet" and written["config"]["dtype"] == "float32"
+    assert len(written["history"]["test_accuracy"]) == 2
+    assert scratchnet.Network.load(save).sizes == [784, 8, 10]
+    quiet = CliRunner().invoke(cli, ["train", "--data", str(mnist_root), "--train-subset", "20",
+                                     "--epochs", "1", "--quiet", "--dtype", "float64"])
+    assert quiet.exit_code == 0 and quiet.output.count("\n") == 1   # the summary line only
+
+
+# ---------------------------------------------------------------- GPU
+def cuda_or_skip() -> torch.device:
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    return torch.device("cuda")
+
+
+@pytest.mark.gpu
+def test_cuda_train_equals_scratchnet(mnist_small):
+    """On CUDA, float64: History agrees with scratchnet to 1e-9 relative (cuBLAS sums
+    in another order than NumPy's BLAS, so a few more ulps than on the CPU)."""
+    device = cuda_or_skip()
+    s = scratchnet.Network([784, 16, 10], seed=0)
+    t = convert.to_torch(s, device)
+    options = dict(lr=0.1, momentum=0.9)
+    train_data, test_data = subset(mnist_small[0], 1000), subset(mnist_small[1], 500)
+    hs = scratch_train(s, train_data, test_data, 2, 10, optim.SGD(s.parameters(), **options))
+    ht = train(t, tensors(train_data, device), tensors(test_data, device), 2, 10,
+               optimizer_for("sgd", t.parameters(), options, device))
+    assert ht.train_loss == pytest.approx(hs.train_loss, rel=1e-9)
+    assert np.array(ht.grad_norms) == pytest.approx(np.array(hs.grad_norms), rel=1e-9)
+    assert abs(ht.test_accuracy[-1] - hs.test_accuracy[-1]) <= 0.002  # a tie may flip

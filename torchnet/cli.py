@@ -1,0 +1,99 @@
+"""`torchnet train`: train one network on MNIST with PyTorch, from the command line.
+
+The same options as `scratchnet train` (one per TrainConfig field, reused from
+scratchnet.cli) plus --device and --dtype, whose default here is float32. The
+CLI is thin: it parses, shows progress, calls torchnet.train.run, prints a summary.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from scratchnet.cli import config_from_options, config_options, epoch_line, final_line
+from scratchnet.config import DTYPES
+
+from .device import DEVICES
+
+
+def resolve_device(name: str, dtype: str):
+    """The torch.device for --device, or a usage error naming what is allowed."""
+    from .device import DeviceError, check_dtype, resolve
+
+    try:
+        device = resolve(name)
+        check_dtype(device, dtype)
+    except DeviceError as err:
+        raise click.BadParameter(str(err), param_hint="--device") from None
+    return device
+
+
+def load_mnist(config, root: Path, device):
+    """(train_data, eval_data) as tensors on the device, or a usage error on how to get MNIST."""
+    from .train import load_data
+
+    try:
+        return load_data(config, root, device)
+    except FileNotFoundError as err:
+        raise click.BadParameter(str(err), param_hint="--data") from None
+
+
+@click.group()
+def main():
+    """torchnet: the same fully-connected network as scratchnet, in plain PyTorch."""
+
+
+@main.command()
+@config_options(skip=("dtype",))
+@click.option("--dtype", type=click.Choice(list(DTYPES)), default="float32", show_default=True,
+              help="floating-point type (float64 for exact comparisons with scratchnet)")
+@click.option("--device", default="auto", show_default=True,
+              help=f"{', '.join(DEVICES)} or cuda:<index>; auto picks cuda, then mps, then cpu")
+@click.option("--data", "data_root", default="data", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="folder holding MNIST/raw (`make data` fills it)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="HISTORY.json",
+              help="write the History and the config as JSON (atomically)")
+@click.option("--save", type=click.Path(dir_okay=False, path_type=Path), metavar="NET.npz",
+              help="save the trained network in scratchnet's format (scratchnet.Network.load)")
+@click.option("--quiet", is_flag=True, help="no progress bar and no per-epoch lines")
+def train(device, data_root, out, save, quiet, **options):
+    """Train one network on MNIST and report its accuracy epoch by epoch."""
+    from scratchnet.train import write_json_atomic
+
+    from .convert import to_scratch
+    from .train import run
+
+    config = config_from_options(options)
+    device = resolve_device(device, config.dtype)
+    train_data, eval_data = load_mnist(config, data_root, device)
+    eval_name = "validation" if config.validation else "test"
+    start = time.perf_counter()
+    bar = None if quiet else click.progressbar(length=config.epochs, label=f"training on {device}",
+                                               show_pos=True, file=sys.stderr)
+
+    def on_epoch(epoch, history):
+        if bar is None:
+            return
+        if sys.stderr.isatty():                    # clear the bar's line; update() redraws it
+            click.echo("\r\033[K", nl=False, err=True)
+        click.echo(epoch_line(epoch, config.epochs, history, eval_name))
+        bar.update(1)
+
+    with bar or contextlib.nullcontext():
+        net, history = run(config, train_data, eval_data, callback=on_epoch, device=device)
+    seconds = time.perf_counter() - start
+    click.echo(final_line(config, history, eval_name, seconds))
+    if out is not None:
+        write_json_atomic(out, {"package": "torchnet", "device": str(device),
+                                "config": config.to_dict(), "history": history.to_dict()})
+    if save is not None:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        to_scratch(net).save(save)
+
+
+if __name__ == "__main__":
+    main()

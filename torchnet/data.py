@@ -1,0 +1,48 @@
+"""MNIST through torchvision.datasets.MNIST, as tensors preloaded on the device.
+
+torchvision reads the same IDX files in data/MNIST/raw/ that scratchnet/mnist.py
+parses by hand, and the scaling is the same (pixel / 255, as ToTensor), so the
+two packages see bit-identical inputs. Everything is converted once, up front:
+the training loop only indexes rows, with no per-sample transform.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from scratchnet.mnist import VALIDATION_SIZE
+
+from .device import check_dtype, resolve
+from .network import dtype_of
+
+SPLITS = ("train", "validation", "test")
+
+
+def load(split: str = "train", root: Path | str = "data", dtype="float64",
+         validation: bool = False, device="cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """(X, y) on the device: X of shape (N, 784) in [0, 1], y int64 of shape (N,).
+
+    split: 'train', 'test', or with validation=True the training set is split
+    as in scratchnet.mnist.load: 'train' gives the first 50,000 images and
+    'validation' the last 10,000.
+    """
+    from torchvision.datasets import MNIST  # imported here: only loading data needs it
+
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    device, dtype = resolve(device), dtype_of(dtype)
+    check_dtype(device, dtype)
+    validation = validation or split == "validation"
+    try:
+        dataset = MNIST(str(root), train=split != "test", download=False)
+    except RuntimeError as err:
+        raise FileNotFoundError(f"MNIST not found under {Path(root) / 'MNIST' / 'raw'} "
+                                f"(run `make data` or `compare data`): {err}") from None
+    images, labels = dataset.data, dataset.targets     # uint8 (N, 28, 28), int64 (N,)
+    X = images.reshape(len(images), -1).to(dtype) / 255.0  # (N, 28, 28) -> (N, 784)
+    y = labels.to(torch.int64)
+    if validation and split != "test":
+        cut = len(X) - VALIDATION_SIZE
+        X, y = (X[cut:], y[cut:]) if split == "validation" else (X[:cut], y[:cut])
+    return X.contiguous().to(device), y.contiguous().to(device)
