@@ -10,9 +10,14 @@ import numpy as np
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^-z), computed without overflow for any finite z."""
-    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """σ(z) = 1 / (1 + e^-z), computed without overflow for any finite z.
+
+    With e = e^-|z| in (0, 1]: σ(|z|) = 1 / (1 + e), and σ(−|z|) = e / (1 + e)
+    exactly, with no cancellation for very negative z.
+    """
+    e = np.exp(-np.abs(z))                 # never overflows
+    s = 1.0 / (1.0 + e)                    # σ(|z|)
+    return np.where(z >= 0, s, e * s)
 
 
 def sigmoid_prime(z: np.ndarray, a: np.ndarray) -> np.ndarray:

@@ -69,10 +69,12 @@ class Quadratic:
     @staticmethod
     def value_and_delta(z: np.ndarray, y: np.ndarray):
         """C and BP1 for ½‖σ(z) − y‖²: δ_L = (a − y) ⊙ σ'(z) / N."""
+        n = len(y)
         a = sigmoid(z)                                      # (N, 10)
-        diff = a - one_hot(y, z.shape[1], z.dtype)
-        value = 0.5 * (diff ** 2).sum(axis=1).mean()
-        return float(value), diff * a * (1.0 - a) / len(y)
+        diff = a.copy()
+        diff[np.arange(n), y] -= 1.0                        # a − onehot(y)
+        value = 0.5 * (diff * diff).sum() / n
+        return float(value), diff * a * (1.0 - a) / n
 
 
 COSTS = {"cross_entropy": CrossEntropy, "quadratic": Quadratic}

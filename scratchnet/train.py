@@ -110,8 +110,7 @@ def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
                     return history
                 for l in range(n_layers):
                     g = grads[2 * l].ravel()
-                    # ‖∂C/∂W_l‖; einsum, not BLAS, so the sum is the same on any thread count
-                    norm_sums[l] += math.sqrt(np.einsum("i,i->", g, g))
+                    norm_sums[l] += math.sqrt(g @ g)   # ‖∂C/∂W_l‖ (Frobenius)
                 optimizer.step(grads)
                 loss_sum += loss
                 n_batches += 1

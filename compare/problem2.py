@@ -1,0 +1,139 @@
+"""Problem 2: shallow nets (784-h-10) on MNIST.
+
+(a) the homework's baseline in both implementations from the same weights;
+(b) an SGD learning-rate sweep, (c) the same with Adam, both up to rates at
+which training fails; (d) the best one-hidden-layer recipe, chosen on the
+validation split by the study (`--study`), trained once on all 60,000 images.
+Results: results/problem2/<name>-<hash>.json; figures: figures/problem2/.
+"""
+from __future__ import annotations
+
+import click
+
+from scratchnet.config import TrainConfig
+
+from . import experiments, plots, runs
+from .experiments import Run
+
+PROBLEM = "problem2"
+BASELINE = TrainConfig()  # 784-30-10 sigmoid, Xavier, SGD 1e-3 Nesterov 0.8 wd 1e-4, batch 10, 30 epochs
+SGD_RATES = (1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5, 1.0, 5.0)
+ADAM_RATES = (1e-4, 1e-3, 1e-2, 0.05, 0.1)
+# The student's reported accuracies for SGD at lr 0.001 (Problem 2 solution), for reference.
+STUDENT_SGD_1E3 = (0.8258, 0.8739, 0.8919, 0.9014, 0.9071, 0.9117, 0.9145, 0.9181, 0.9200,
+                   0.9229, 0.9235, 0.9257, 0.9289, 0.9289, 0.9307, 0.9321, 0.9329, 0.9345,
+                   0.9350, 0.9367, 0.9376, 0.9392, 0.9386, 0.9405, 0.9394, 0.9404, 0.9418,
+                   0.9427, 0.9430, 0.9445)
+
+# (d) The chosen one-hidden-layer recipe (see STUDY and the report for how it was chosen).
+RECIPE = TrainConfig(sizes=(784, 1024, 10), activation="relu", init="kaiming_uniform",
+                     dropout=0.5, optimizer="sgd", lr=0.05, momentum=0.9, nesterov=True,
+                     weight_decay=0.0, step_size=8, gamma=0.2, batch_size=128, epochs=24,
+                     dtype="float32")
+
+
+def study_configs() -> dict[str, TrainConfig]:
+    """(d)'s candidates, each trained on 50,000 images and scored on the other 10,000."""
+    base = RECIPE.replace(validation=True)
+    return {
+        "study-sigmoid100-sgd": TrainConfig(sizes=(784, 100, 10), lr=0.1, momentum=0.9,
+                                            batch_size=10, epochs=30, dtype="float32",
+                                            weight_decay=1e-4, validation=True),
+        "study-relu1024-nodrop": base.replace(dropout=0.0),
+        "study-relu1024-drop0.5": base,
+        "study-relu2048-drop0.5": base.replace(sizes=(784, 2048, 10)),
+        "study-relu1024-adam": base.replace(optimizer="adam", lr=1e-3, weight_decay=0.0),
+        "study-relu1024-batch64": base.replace(batch_size=64, lr=0.025),
+    }
+
+
+def plan(quick: bool, impl: str) -> list[Run]:
+    """Every run of (a)-(d), shrunk to smoke size when quick."""
+    def shrink(config: TrainConfig) -> TrainConfig:
+        return config.replace(train_subset=2000, epochs=1) if quick else config
+
+    todo = [Run("a-baseline-torch", shrink(BASELINE), "torch", label="torchnet (float64)"),
+            Run("a-baseline-scratch", shrink(BASELINE), "scratch", label="scratchnet (float64)")]
+    sweep_dtype = "float64" if impl == "scratch" else "float32"
+    for lr in SGD_RATES:
+        config = shrink(BASELINE.replace(lr=lr, dtype=sweep_dtype))
+        todo.append(Run(f"b-sgd-lr{lr:g}", config, impl, label=f"SGD lr={lr:g}"))
+    for lr in ADAM_RATES:
+        config = shrink(BASELINE.replace(optimizer="adam", lr=lr, dtype=sweep_dtype))
+        todo.append(Run(f"c-adam-lr{lr:g}", config, impl, label=f"Adam lr={lr:g}"))
+    todo.append(Run("d-recipe", shrink(RECIPE), impl, label="chosen recipe"))
+    return todo
+
+
+def study_plan(quick: bool, impl: str) -> list[Run]:
+    return [Run(name, config.replace(train_subset=2000, epochs=1) if quick else config, impl)
+            for name, config in study_configs().items()]
+
+
+# ---------------------------------------------------------------- figures
+def _subset(results, prefix):
+    return {k: v for k, v in results.items() if k.startswith(prefix)}
+
+
+def make_figures(results: dict, labels: dict, quick: bool) -> list:
+    folder = runs.figures_dir(PROBLEM, quick)
+    paths = []
+
+    fig, (ax,) = plots.figure()
+    plots.accuracy_curves(ax, _subset(results, "a-"), labels)
+    ax.plot(range(1, 31), STUDENT_SGD_1E3, ":", color="grey", label="student's solution (reported)")
+    ax.axhline(0.95, color="k", lw=0.8, ls="--", label="homework: 'just below 0.95'")
+    ax.legend(fontsize=8)
+    ax.set_title("(a) Baseline 784-30-10 sigmoid, SGD lr=1e-3 Nesterov 0.8, wd 1e-4, batch 10\n"
+                 "both implementations from the same initial weights and batch order")
+    paths.append(runs.save_figure(fig, folder / "a_baseline.png"))
+    plots.close(fig)
+
+    for prefix, title, name in (("b-", "(b) SGD (Nesterov 0.8, wd 1e-4): learning-rate sweep",
+                                 "b_sgd_sweep.png"),
+                                ("c-", "(c) Adam (betas 0.9/0.999, wd 1e-4): learning-rate sweep",
+                                 "c_adam_sweep.png")):
+        fig, (ax,) = plots.figure()
+        plots.accuracy_curves(ax, _subset(results, prefix), labels, ylim=(0.0, 1.0))
+        ax.set_title(title + ", 784-30-10 sigmoid, batch 10")
+        paths.append(runs.save_figure(fig, folder / name))
+        plots.close(fig)
+
+    fig, (ax,) = plots.figure()
+    best = {k: v for k, v in results.items()
+            if k in (best_rate(results, "b-"), best_rate(results, "c-"), "d-recipe")}
+    plots.accuracy_curves(ax, best, labels, ylim=(0.9, 1.0))
+    ax.set_title("(d) Best SGD and Adam rates of the sweeps against the chosen recipe")
+    paths.append(runs.save_figure(fig, folder / "d_best.png"))
+    plots.close(fig)
+    return paths
+
+
+def best_rate(results: dict, prefix: str) -> str | None:
+    """Name of the sweep run with the highest final accuracy (diverged runs excluded)."""
+    scored = [(r["final_accuracy"], k) for k, r in _subset(results, prefix).items()
+              if r["final_accuracy"] is not None and not r["diverged_at"]]
+    return max(scored)[1] if scored else None
+
+
+# ---------------------------------------------------------------- CLI
+@click.command()
+@click.option("--quick", is_flag=True, help="Smoke run: 2,000 training images, one epoch (also QUICK=1).")
+@click.option("--impl", type=click.Choice(experiments.IMPLS), default="torch", show_default=True,
+              help="Implementation for the sweeps and the recipe; (a) always runs both.")
+@click.option("--study", is_flag=True, help="Also run (d)'s study of one-hidden-layer recipes "
+              "on the validation split (about 20 minutes more).")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Worker processes (0 = one per CPU core).")
+@click.option("--device", default="cpu", show_default=True, help="torch device: cpu, cuda, auto.")
+@click.option("--force", is_flag=True, help="Retrain even if a cached result exists.")
+@click.option("--quiet", is_flag=True, help="No progress bar; only the summary table.")
+def command(quick, impl, study, jobs, device, force, quiet):
+    """Problem 2: shallow nets on MNIST -> figures/problem2, results/problem2."""
+    quick = runs.quick_mode(quick)
+    todo = plan(quick, impl) + (study_plan(quick, impl) if study else [])
+    labels = {r.name: r.label or r.name for r in todo}
+    results = experiments.run_problem(PROBLEM, todo, quick, jobs, device, force, quiet)
+    paths = make_figures(results, labels, quick)
+    experiments.print_table(experiments.summary_rows(results, labels))
+    click.echo(f"figures: {', '.join(str(p) for p in paths)}")

@@ -1,0 +1,197 @@
+"""Problem 3: deep dense nets, vanishing gradients, and the best dense network.
+
+Variants of 784-30×8-10 trained as the homework asks (plain SGD lr 1e-3,
+batch 10, 5 epochs), in both implementations:
+  sigmoid + Xavier normal   — the homework's first net: gradients vanish;
+  ReLU + Kaiming uniform    — the homework's fix;
+  sigmoid + batch norm      — the normalization the homework mentions.
+Per epoch: the homework's gradient ratio (mean ‖∇W_first‖ / mean ‖∇W_last‖),
+every layer's mean gradient norm, and test accuracy.
+
+The homework's own solution called optimizer.step() once per epoch (an
+indentation slip: the step sits outside the batch loop, so each epoch made one
+update from the last batch's gradient) and so reported a frozen 0.1135; here
+every batch takes a step.
+
+Then the best dense networks, chosen on the validation split (`--study`):
+without augmentation and with on-the-fly augmentation.
+"""
+from __future__ import annotations
+
+import math
+
+import click
+
+from scratchnet.config import TrainConfig
+
+from . import experiments, plots, runs
+from .experiments import Run, augment_of
+
+PROBLEM = "problem3"
+DEEP = (784,) + (30,) * 8 + (10,)
+HOMEWORK_SGD = dict(optimizer="sgd", lr=1e-3, momentum=0.0, nesterov=False, weight_decay=0.0,
+                    batch_size=10, epochs=5)
+VARIANTS = {
+    "sigmoid": TrainConfig(sizes=DEEP, activation="sigmoid", init="xavier_normal", **HOMEWORK_SGD),
+    "relu": TrainConfig(sizes=DEEP, activation="relu", init="kaiming_uniform", **HOMEWORK_SGD),
+    "sigmoid-bn": TrainConfig(sizes=DEEP, activation="sigmoid", init="xavier_normal",
+                              batchnorm=True, **HOMEWORK_SGD),
+}
+VARIANT_LABELS = {"sigmoid": "sigmoid + Xavier normal", "relu": "ReLU + Kaiming uniform",
+                  "sigmoid-bn": "sigmoid + batch norm"}
+
+# The best dense networks (see study_configs and the report for how they were chosen).
+BEST = TrainConfig(sizes=(784, 1024, 512, 256, 10), activation="relu", init="kaiming_uniform",
+                   dropout=0.2, optimizer="sgd", lr=0.05, momentum=0.9, nesterov=True,
+                   weight_decay=0.0, step_size=10, gamma=0.2, batch_size=128, epochs=30,
+                   dtype="float32")
+BEST_AUGMENTED = BEST.replace(epochs=60, step_size=20)
+AUGMENT = augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1)
+
+
+def study_configs() -> dict[str, tuple[TrainConfig, tuple]]:
+    """Candidates for the best dense net, trained on 50,000 images, scored on 10,000."""
+    base = BEST.replace(validation=True)
+    return {
+        "study-1024-512-256-drop0.2": (base, ()),
+        "study-1024-512-256-drop0": (base.replace(dropout=0.0), ()),
+        "study-1024-1024-drop0.3": (base.replace(sizes=(784, 1024, 1024, 10), dropout=0.3), ()),
+        "study-1024-512-256-adam": (base.replace(optimizer="adam", lr=1e-3), ()),
+        "study-augmented": (BEST_AUGMENTED.replace(validation=True), AUGMENT),
+    }
+
+
+def plan(quick: bool, impl: str) -> list[Run]:
+    def shrink(config: TrainConfig) -> TrainConfig:
+        return config.replace(train_subset=2000, epochs=1) if quick else config
+
+    todo = []
+    for name, config in VARIANTS.items():
+        for which in ("torch", "scratch"):
+            todo.append(Run(f"deep-{name}-{which}", shrink(config), which,
+                            label=f"{VARIANT_LABELS[name]} ({which})"))
+    todo.append(Run("best", shrink(BEST), impl, label="best dense net, no augmentation"))
+    if impl == "torch":
+        todo.append(Run("best-augmented", shrink(BEST_AUGMENTED), "torch", AUGMENT,
+                        label="best dense net, augmented (shift/rotate/scale)"))
+    return todo
+
+
+def study_plan(quick: bool, impl: str) -> list[Run]:
+    todo = []
+    for name, (config, augment) in study_configs().items():
+        if augment and impl != "torch":
+            continue
+        config = config.replace(train_subset=2000, epochs=1) if quick else config
+        todo.append(Run(name, config, impl, augment))
+    return todo
+
+
+# ---------------------------------------------------------------- figures
+def _variants(results):
+    return {k: v for k, v in results.items() if k.startswith("deep-")}
+
+
+def _style(name):
+    return {"ls": "--" if name.endswith("-scratch") else "-",
+            "marker": "o" if name.endswith("-torch") else "s", "ms": 4}
+
+
+def make_figures(results: dict, labels: dict, quick: bool, shallow_best=None) -> list:
+    folder = runs.figures_dir(PROBLEM, quick)
+    paths = []
+    deep = _variants(results)
+
+    fig, (ax,) = plots.figure()
+    for name, r in deep.items():
+        ratios = [n[0] / n[-1] for n in r["history"]["grad_norms"]]
+        ax.semilogy(range(1, len(ratios) + 1), ratios, label=labels[name], **_style(name))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean ‖∇W_first‖ / mean ‖∇W_last‖")
+    ax.set_title("Gradient ratio, first layer / last layer, 784-30×8-10 (log scale)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    paths.append(runs.save_figure(fig, folder / "grad_ratio.png"))
+    plots.close(fig)
+
+    fig, axes = plots.figure(ncols=2, width=6.5)
+    for ax, which, title in ((axes[0], 0, "first epoch"), (axes[1], -1, "last epoch")):
+        for name, r in deep.items():
+            norms = r["history"]["grad_norms"]
+            if norms:
+                layer_norms = norms[which]
+                ax.semilogy(range(1, len(layer_norms) + 1), layer_norms, label=labels[name],
+                            **_style(name))
+        ax.set_xlabel("layer (1 = next to the input)")
+        ax.set_ylabel("mean ‖∂C/∂W_l‖ over the epoch's batches")
+        ax.set_title(f"Speed of learning per layer, {title}")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[1].legend(fontsize=7)
+    paths.append(runs.save_figure(fig, folder / "layer_norms.png"))
+    plots.close(fig)
+
+    fig, (ax,) = plots.figure()
+    plots.accuracy_curves(ax, deep, labels, ylim=(0.0, 1.0),
+                          styles={k: _style(k) for k in deep})
+    if shallow_best is not None:
+        ax.axhline(shallow_best, color="k", ls=":", lw=1,
+                   label=f"best shallow net, Problem 2 ({shallow_best:.4f})")
+        ax.legend(fontsize=8)
+    ax.set_title("Test accuracy, 784-30×8-10, plain SGD lr 1e-3, batch 10")
+    paths.append(runs.save_figure(fig, folder / "accuracy.png"))
+    plots.close(fig)
+
+    best = {k: v for k, v in results.items() if k.startswith("best")}
+    if best:
+        fig, (ax,) = plots.figure()
+        plots.accuracy_curves(ax, best, labels, ylim=(0.97, 1.0))
+        ax.set_title("The best dense networks (test accuracy)")
+        paths.append(runs.save_figure(fig, folder / "best.png"))
+        plots.close(fig)
+    return paths
+
+
+def shallow_best(quick: bool):
+    """Problem 2's chosen recipe's final accuracy, if it has been run."""
+    from . import problem2
+
+    for run in problem2.plan(quick, "torch"):
+        if run.name == "d-recipe":
+            hit = experiments.cached_result(problem2.PROBLEM, run, quick)
+            return hit["final_accuracy"] if hit else None
+    return None
+
+
+def ratio_table(results: dict) -> list[tuple]:
+    rows = []
+    for name, r in _variants(results).items():
+        ratios = [n[0] / n[-1] for n in r["history"]["grad_norms"]]
+        rows.append((name, " ".join(f"{x:.2e}" for x in ratios),
+                     f"{math.log10(ratios[-1]):+.1f}" if ratios else "—"))
+    return rows
+
+
+# ---------------------------------------------------------------- CLI
+@click.command()
+@click.option("--quick", is_flag=True, help="Smoke run: 2,000 training images, one epoch (also QUICK=1).")
+@click.option("--impl", type=click.Choice(experiments.IMPLS), default="torch", show_default=True,
+              help="Implementation for the best-network runs; the variants always run in both.")
+@click.option("--study", is_flag=True, help="Also run the study of dense architectures on the "
+              "validation split (about an hour more).")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Worker processes (0 = one per CPU core).")
+@click.option("--device", default="cpu", show_default=True, help="torch device: cpu, cuda, auto.")
+@click.option("--force", is_flag=True, help="Retrain even if a cached result exists.")
+@click.option("--quiet", is_flag=True, help="No progress bar; only the summary tables.")
+def command(quick, impl, study, jobs, device, force, quiet):
+    """Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3."""
+    quick = runs.quick_mode(quick)
+    todo = plan(quick, impl) + (study_plan(quick, impl) if study else [])
+    labels = {r.name: r.label or r.name for r in todo}
+    results = experiments.run_problem(PROBLEM, todo, quick, jobs, device, force, quiet)
+    paths = make_figures(results, labels, quick, shallow_best(quick))
+    experiments.print_table(experiments.summary_rows(results, labels))
+    click.echo("\ngradient ratio per epoch (first/last layer), and log10 of the last:")
+    for row in ratio_table(results):
+        click.echo("  ".join(row))
+    click.echo(f"figures: {', '.join(str(p) for p in paths)}")
