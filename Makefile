@@ -10,7 +10,7 @@ QUICK  ?=
 export QUICK
 
 .DEFAULT_GOAL := help
-.PHONY: help install data test test-slow test-gpu problem1 problem2 problem3 all bench report clean
+.PHONY: help install data test test-slow test-gpu problem1 problem2 problem3 study all bench report clean
 
 help:  ## list the targets
 	@echo "make targets (QUICK=1 for smoke runs):"
@@ -43,6 +43,10 @@ problem2: data  ## Problem 2: shallow nets on MNIST -> figures/problem2, results
 
 problem3: data  ## Problem 3: deep nets, vanishing gradients -> figures/problem3, results/problem3
 	$(BIN)/compare problem3
+
+study: data  ## the studies behind the chosen recipes (validation split; slow)
+	$(BIN)/compare problem2 --study
+	$(BIN)/compare problem3 --study
 
 all: problem1 problem2 problem3 report  ## the three problems and REPORT.md
 

@@ -46,7 +46,7 @@ class BatchNorm:
             self.running_mean *= 1.0 - m
             self.running_mean += m * mean
             self.running_var *= 1.0 - m
-            self.running_var += m * var * (n / max(n - 1, 1))  # unbiased
+            self.running_var += m * var * (n / (n - 1))  # unbiased
         else:
             mean, var = self.running_mean, self.running_var
         inv_std = 1.0 / np.sqrt(var + self.eps)        # (n_out,)

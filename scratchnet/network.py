@@ -114,13 +114,13 @@ class Network:
         nabla_b[-1] = delta.sum(axis=0)                # BP3: (n_L,)
         for l in range(L - 2, -1, -1):
             a_prev, z, act, bn_cache, mask = cache[l]
-            grad_a = delta @ self.weights[l + 1]       # BP2 (first half): (N, n_{l+1}) @ (n_{l+1}, n_l)
+            grad_a = delta @ self.weights[l + 1]       # BP2 (first half): (N, n_next) @ (n_next, n_here)
             if mask is not None:
                 grad_a = dropout_backward(grad_a, mask)
-            delta = grad_a * self.f_prime(z, act)      # BP2 (second half): ⊙ f'(z_l)
+            delta = grad_a * self.f_prime(z, act)      # BP2 (second half): ⊙ f'(z) of this layer
             if bn_cache is not None:                   # back through batch norm, after the ⊙ f'
                 delta, nabla_gamma[l], nabla_beta[l] = self.norms[l].backward(delta, bn_cache)
-            nabla_W[l] = delta.T @ a_prev              # BP4: (n_l, N) @ (N, n_{l-1})
+            nabla_W[l] = delta.T @ a_prev              # BP4: (n_here, N) @ (N, n_prev)
             nabla_b[l] = delta.sum(axis=0)             # BP3
         grads = [g for pair in zip(nabla_W, nabla_b) for g in pair]
         grads += [g for pair in zip(nabla_gamma, nabla_beta) for g in pair]

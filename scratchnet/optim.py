@@ -2,8 +2,9 @@
 
 Each optimizer updates a list of NumPy arrays in place, given a list of
 gradients of the same shapes: `opt.step(grads)`. Any arrays will do: a
-network's parameters() or Problem 1's 2-vector. Each line follows the
-corresponding line of torch.optim's algorithm box (and its arithmetic order),
+network's parameters() or Problem 1's 2-vector. Each update is the algorithm
+of torch.optim's documentation, computed in the arithmetic order of torch's own
+implementation (Adam, for one, folds its bias corrections into the step size),
 so a scratchnet run and a torchnet run can be compared step for step.
 """
 from __future__ import annotations

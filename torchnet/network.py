@@ -105,10 +105,10 @@ class Network(nn.Module):
         *hidden, last = self.layers                    # (cheaper than slicing a ModuleList)
         a = x
         for l, layer in enumerate(hidden):
-            z = layer(a)                               # (N, n_{l-1}) @ (n_{l-1}, n_l) -> (N, n_l)
+            z = layer(a)                               # (N, n_prev) @ (n_prev, n_here) -> (N, n_here)
             if self.batchnorm:
                 z = self.norms[l](z)                   # batch statistics; running ones in eval()
-            a = self.f(z)                              # (N, n_l)
+            a = self.f(z)                              # (N, n_here)
             if self.drop is not None:
                 a = self.drop(a)                       # a no-op in eval()
         return last(a)                                 # (N, n_{L-1}) @ (n_{L-1}, n_L)
