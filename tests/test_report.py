@@ -1,0 +1,361 @@
+"""compare report: REPORT.md built from a results folder of synthetic result files.
+
+The files are written under the names and config hashes the current plans
+expect (problem2.plan, problem3.plan, ...), with made-up but plausible numbers,
+so each test can change one file and see the report follow: numbers come from
+the files, missing and stale results are named, never invented.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compare import problem1, problem2, problem3, report, report_problem2
+
+MACHINE = {"platform": "Linux-6.1-x86_64-with-glibc2.36", "processor": "x86_64", "cpus": 2,
+           "python": "3.11.7", "numpy": "2.0.0", "torch": "2.4.0", "torch_threads": 1}
+FIGURES = ["problem1/a_contour.png", "problem1/b_trajectories.png", "problem1/c_trajectories.png",
+           "problem1/d_trajectories.png", "problem1/sweep.png", "problem2/a_baseline.png",
+           "problem2/b_sgd_sweep.png", "problem2/c_adam_sweep.png", "problem2/d_best.png",
+           "problem3/grad_ratio.png", "problem3/layer_norms.png", "problem3/accuracy.png",
+           "problem3/best.png", "compare/lockstep.png"]
+SGD_FINAL = {1e-4: 0.8811, 1e-3: 0.9432, 1e-2: 0.9671, 0.05: 0.9655, 0.1: 0.9602, 0.5: 0.1135}
+ADAM_FINAL = {1e-4: 0.9561, 1e-3: 0.9633, 1e-2: 0.9518, 0.05: 0.8702, 0.1: 0.0980}
+
+
+# ---------------------------------------------------------------- synthetic results
+def curve(final: float, epochs: int) -> list[float]:
+    """A rising learning curve of `epochs` points that ends exactly at `final`."""
+    return [round(final - 0.002 * (epochs - 1 - k), 4) for k in range(epochs)]
+
+
+def write_run(folder: Path, run, accs, norms=None, diverged=None, wall=12.0, path=None):
+    """One result file as experiments.execute_all writes it."""
+    n = len(accs)
+    norms = norms or [[0.5, 1.0]] * n
+    result = {"name": run.name, "run": run.to_dict(), "impl": run.impl, "device": "cpu",
+              "evaluated_on": "validation" if run.config.validation else "test",
+              "history": {"test_accuracy": accs, "train_loss": [0.3] * n, "grad_norms": norms,
+                          "seconds": [1.0] * n, "lr": [run.config.lr] * n,
+                          "diverged_at": diverged},
+              "final_accuracy": accs[-1] if accs else None,
+              "best_accuracy": max(accs) if accs else None, "diverged_at": diverged,
+              "wall_seconds": wall, "machine": MACHINE}
+    path = path or folder / f"{run.name}-{run.short_hash()}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result))
+    return path
+
+
+def p2_results(folder: Path, quick: bool, study: bool = False) -> None:
+    for run in problem2.plan(quick, "torch"):
+        epochs, lr = run.config.epochs, run.config.lr
+        if run.name.startswith("a-"):
+            write_run(folder, run, curve(0.9432, epochs))
+        elif run.name.startswith("b-"):
+            if lr in SGD_FINAL:
+                write_run(folder, run, curve(SGD_FINAL[lr], epochs))
+            else:   # the highest rates: the loss blows up in epoch 2
+                write_run(folder, run, curve(0.2, 1), diverged={"epoch": 2, "step": 6123})
+        elif run.name.startswith("c-"):
+            write_run(folder, run, curve(ADAM_FINAL[lr], epochs))
+        else:
+            write_run(folder, run, curve(0.9850, epochs), wall=300.0)
+    if study:
+        for k, run in enumerate(problem2.study_plan(quick, "torch")):
+            write_run(folder, run, curve(0.975 + 0.001 * k, run.config.epochs))
+
+
+def deep_norms(first: float, epochs: int) -> list[list[float]]:
+    """Nine layers' gradient norms per epoch, rising geometrically to 1 at the output."""
+    return [[first ** ((8 - l) / 8) * (1 + 0.1 * e) for l in range(9)] for e in range(epochs)]
+
+
+def p3_results(folder: Path, quick: bool) -> None:
+    for run in problem3.plan(quick, "torch"):
+        epochs = run.config.epochs
+        if run.name.startswith("deep-sigmoid-bn"):
+            write_run(folder, run, curve(0.9312, epochs), deep_norms(0.5, epochs))
+        elif run.name.startswith("deep-sigmoid"):
+            write_run(folder, run, [0.1135] * epochs, deep_norms(2e-5, epochs))
+        elif run.name.startswith("deep-relu"):
+            write_run(folder, run, curve(0.9421, epochs), deep_norms(0.8, epochs))
+        elif run.name == "best":
+            write_run(folder, run, curve(0.9881, epochs), wall=900.0)
+        else:
+            write_run(folder, run, curve(0.9931, epochs), wall=1100.0)
+
+
+def p1_result(quick: bool) -> dict:
+    config = problem1.QUICK if quick else problem1.Problem1Config()
+
+    def run(name, part, method, lr, final, to_tol, diverged=None):
+        return {"name": name, "part": part, "method": method, "label": method, "lr": lr,
+                "final_point": None if diverged else [1.0, 1.0],
+                "final_sq_error": None if diverged else final,
+                "min_sq_error": 34.0 if diverged else final / 10,
+                "steps_to_tol": to_tol, "diverged_at": diverged}
+    runs = [run("b_gd", "b", "gradient descent", 1e-4, 1.6e-4, None),
+            run("b_momentum", "b", "momentum", 1e-4, 1e-25, 27534),
+            run("b_adam", "b", "Adam", 1e-4, 4.6e-11, 55251),
+            run("c_momentum", "c", "momentum", 1e-3, None, None, diverged=7),
+            run("c_adam", "c", "Adam", 1e-3, 2e-9, 6902),
+            run("d_adam", "d", "Adam", 1e-2, 9.4e-9, 2361),
+            run("d_momentum", "d", "momentum", 1e-2, None, None, diverged=6),
+            run("d_momentum_best", "d", "momentum", 1.41e-4, 3.5e-26, 13354)]
+    threshold = {"largest_stable": 2.82e-4, "smallest_diverging": 2.88e-4,
+                 "predicted_at_start": 9.94e-5, "predicted_at_minimum": 2e-3,
+                 "observations": "GD observation sentence."}
+    return {"problem": 1, "function": "f(x, y) = (1 - x)^2 + 100 (y - x^2)^2",
+            "typo": "the statement's (1 - x^2) is a typo", "config": config.to_dict(),
+            "hash": config.short_hash(), "runs": runs,
+            "best_stable_rate": {"gd": 2.75e-4, "momentum": 1.41e-4, "adam": 0.056},
+            "thresholds": {"curvature": {"start": 20130.4, "minimum": 1001.6}, "gd": threshold},
+            "tradeoff_d": "Trade-off sentence from the producer."}
+
+
+def make_tree(root: Path, quick: bool = False, study: bool = False) -> Path:
+    """A complete results/ (or results/quick/) and figures/ under root; returns results/."""
+    results = root / "results"
+    base = results / "quick" if quick else results
+    p2_results(base / "problem2", quick, study)
+    p3_results(base / "problem3", quick)
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "problem1.json").write_text(json.dumps(p1_result(quick)))
+    settings = {"SGD": {"optimizer": "sgd", "options": {"lr": 0.1}, "step_lr": None,
+                        "final": 8.9e-16, "max": 1.1e-15, "max_abs_diff": [1e-16, 8.9e-16]}}
+    (base / "compare").mkdir(exist_ok=True)
+    (base / "compare" / "lockstep.json").write_text(json.dumps(
+        {"device": "cpu", "steps": 1000, "steps_per_epoch": 100, "batch_size": 10,
+         "sizes": [784, 30, 10], "bound": 1e-9, "settings": settings}))
+    (base / "compare" / "gradcheck.json").write_text(json.dumps(
+        {"device": "cpu", "autograd_rtol": 1e-10, "fd_rtol": 1e-7, "fd_h": 1e-5,
+         "rows": [{"case": "sigmoid/d2", "autograd": 4.9e-16, "finite_differences": 2.2e-8,
+                   "ok": True}]}))
+    (base / "bench.json").write_text(json.dumps(
+        {"machine": {**MACHINE, "when": "2025-01-01T00:00:00+00:00"}, "repeats": 3,
+         "rows": [{"case": "784-30-10 epoch", "reference": "Nielsen per-sample loop",
+                   "reference_s": 30.0, "ours": "scratchnet", "ours_s": 4.0, "speedup": 7.5}]}))
+    figures = root / "figures" / ("quick" if quick else "")
+    for rel in FIGURES:
+        (figures / rel).parent.mkdir(parents=True, exist_ok=True)
+        (figures / rel).write_bytes(b"\x89PNG\r\n\x1a\n")
+    return results
+
+
+def build(root: Path, quick: bool = False, out: str = "REPORT.md"):
+    return report.build(report.collect(root / "results", quick), root / "figures", root / out)
+
+
+def status(rep, key: str) -> str:
+    return next(s.status for s in rep.sections if s.key == key)
+
+
+def result_file(results: Path, problem: str, name: str) -> Path:
+    (path,) = [p for p in (results / problem).glob(f"{name}-*.json")
+               if re.fullmatch(rf"{re.escape(name)}-[0-9a-f]{{8}}\.json", p.name)]
+    return path
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    make_tree(tmp_path)
+    return tmp_path
+
+
+# ---------------------------------------------------------------- tests
+def test_complete_tree_answers_every_section(tree):
+    rep = build(tree)
+    assert all(s.status == "complete" for s in rep.sections), rep.summary()
+    text = rep.text
+    assert "not run yet" not in text and "stale" not in text
+    assert "94.32%: 0.68 percentage points below 0.95 — just below 0.95" in text
+    assert "**Best rate after 30 epochs: lr = 0.01**, at 96.71%" in text
+    assert "diverged at epoch 2 (step 6,123)" in text
+    assert "Adam's best final accuracy, 96.33% at lr = 0.001" in text
+    assert "**Test accuracy: 98.50%**" in text and "The target of 98.3% is met" in text
+    assert "compare problem2 --study" in text      # the study was not run: say how
+    assert "Full runs" in text or "full runs" in text
+    assert str(tree) not in text                   # no absolute paths of this machine
+
+
+def test_numbers_come_from_the_files(tree):
+    path = result_file(tree / "results", "problem2", "d-recipe")
+    data = json.loads(path.read_text())
+    data["history"]["test_accuracy"][-1] = data["final_accuracy"] = 0.9712
+    path.write_text(json.dumps(data))
+    text = build(tree).text
+    assert "**Test accuracy: 97.12%**" in text
+    assert "98.50%" not in text
+    assert "The target of 98.3% is missed by 1.18 percentage points" in text
+
+
+def test_best_rate_is_computed_not_assumed(tree):
+    path = result_file(tree / "results", "problem2", "b-sgd-lr0.05")
+    data = json.loads(path.read_text())
+    data["history"]["test_accuracy"][-1] = data["final_accuracy"] = 0.9701
+    path.write_text(json.dumps(data))
+    text = build(tree).text
+    assert "**Best rate after 30 epochs: lr = 0.05**, at 97.01%" in text
+    assert "runner-up lr = 0.01 at 96.71%" in text
+
+
+def test_gradient_ratios_and_orders_of_magnitude(tree):
+    text = build(tree).text
+    assert "2.0e-05" in text                       # the sigmoid ratio, first epoch
+    assert "student's solution" in text and "0.000046" in text
+    assert "Even so the net does not learn: 11.35%" in text
+    # ReLU ratio 0.8 vs sigmoid 2e-5: log10(4e4) = 4.6 orders of magnitude
+    assert "4.6 orders of magnitude above the sigmoid net's" in text
+
+
+def test_a_missing_result_is_named_not_invented(tree):
+    result_file(tree / "results", "problem3", "best-augmented").unlink()
+    rep = build(tree)
+    assert status(rep, "p3c") == "partial"
+    assert "`best-augmented`" in rep.text and "make problem3" in rep.text
+    assert "99.31%" not in rep.text                # its accuracy is nowhere
+
+
+def test_a_missing_section_says_so(tree):
+    for path in (tree / "results" / "problem2").glob("c-adam-*.json"):
+        path.unlink()
+    rep = build(tree)
+    assert status(rep, "p2c") == "missing"
+    section = rep.text.split('id="p2c"')[1].split('id="p2d"')[0]
+    assert "Not run yet" in section and "make problem2" in section
+    assert "%" not in section                      # no accuracy of any kind
+
+
+def test_a_stale_result_is_named_stale(tree):
+    results = tree / "results"
+    path = result_file(results, "problem2", "a-baseline-torch")
+    data = json.loads(path.read_text())
+    data["run"]["config"]["epochs"] = 29
+    data["final_accuracy"] = 0.9111
+    path.unlink()
+    (path.parent / "a-baseline-torch-0badc0de.json").write_text(json.dumps(data))
+    rep = build(tree)
+    assert status(rep, "p2a") == "partial"
+    assert "stale: `results/problem2/a-baseline-torch-0badc0de.json`" in rep.text
+    assert "epochs: 29 → 30" in rep.text
+    assert "91.11%" not in rep.text
+
+
+def test_problem1_stale_when_its_config_changed(tree):
+    path = tree / "results" / "problem1.json"
+    data = json.loads(path.read_text())
+    data["hash"], data["config"]["n_steps"] = "00000000", 5000
+    path.write_text(json.dumps(data))
+    rep = build(tree)
+    assert {status(rep, k) for k in ("p1a", "p1b", "p1c", "p1d", "p1x")} == {"stale"}
+    assert "n_steps: 5000 → 100000" in rep.text
+    assert "27,534" not in rep.text
+
+
+def test_problem1_answers_from_the_json(tree):
+    text = build(tree).text
+    assert "Momentum is the fastest: its squared error drops below 1e-06 at step 27,534" in text
+    assert "Gradient descent never gets below 1e-06 in 100,000 steps" in text
+    assert "**Better at η = 0.001: Adam.**" in text
+    assert "Trade-off sentence from the producer." in text
+
+
+def test_out_in_docs_copies_figures_and_links_them(tree):
+    out = tree / "docs" / "REPORT.md"
+    rep = report.generate(out, tree / "results", tree / "figures")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", out.read_text())
+    assert len(links) == len(FIGURES)
+    for link in links:
+        assert not link.startswith("/") and link.startswith("figures/")
+        assert (out.parent / link).is_file()
+    assert (tree / "docs" / "figures" / "problem2" / "a_baseline.png").is_file()
+    assert rep.copies
+
+
+def test_report_at_the_root_links_figures_in_place(tree):
+    out = tree / "REPORT.md"
+    rep = report.generate(out, tree / "results", tree / "figures")
+    assert not rep.copies
+    assert "](figures/problem2/a_baseline.png)" in out.read_text()
+
+
+def test_missing_and_outdated_figures_are_named(tree):
+    (tree / "figures" / "problem2" / "b_sgd_sweep.png").unlink()
+    old = tree / "figures" / "problem2" / "a_baseline.png"
+    os.utime(old, (0, 0))             # long before its results
+    text = build(tree).text
+    assert "`figures/problem2/b_sgd_sweep.png` is not drawn yet: run `make problem2`" in text
+    assert "older than the results above" in text
+
+
+def test_quick_mode_reads_results_quick(tmp_path):
+    make_tree(tmp_path, quick=True)
+    quick = build(tmp_path, quick=True)
+    assert all(s.status == "complete" for s in quick.sections), quick.summary()
+    assert "quick smoke runs" in quick.text
+    assert "figures/quick/problem2/a_baseline.png" in quick.text
+    assert "student's final" not in quick.text     # 1-epoch runs: no comparison with 30 epochs
+    full = build(tmp_path, quick=False)
+    assert all(s.status == "missing" for s in full.sections)
+
+
+def test_the_study_table_when_present(tmp_path):
+    make_tree(tmp_path, study=True)
+    text = build(tmp_path).text
+    section = text.split('id="p2d"')[1].split('id="p3a"')[0]
+    assert "**The study.**" in section and "study-relu1024-batch64" in section
+    assert "validation accuracy" in section
+    assert "*not* this configuration" in section   # the synthetic winner is not the recipe
+
+
+def test_command_line(tree, monkeypatch):
+    monkeypatch.chdir(tree)
+    monkeypatch.delenv("QUICK", raising=False)
+    result = CliRunner().invoke(report.command, ["--out", "docs/REPORT.md"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "wrote docs/REPORT.md: 14 of 14 sections complete"
+    assert (tree / "docs" / "REPORT.md").is_file()
+    quiet = CliRunner().invoke(report.command, ["--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    bad = CliRunner().invoke(report.command, ["--impl", "jax"])
+    assert bad.exit_code == 2 and "jax" in bad.output
+
+
+def test_student_numbers_match_the_homework_quote():
+    assert report_problem2.STUDENT_P2[("sgd", 1e-3)] == problem2.STUDENT_SGD_1E3[-1]
+
+
+def test_report_does_not_import_torch(tree):
+    code = ("import sys; from pathlib import Path; from compare import report; "
+            "report.generate(Path(sys.argv[1]) / 'R.md', Path(sys.argv[1]) / 'results', "
+            "Path(sys.argv[1]) / 'figures'); assert 'torch' not in sys.modules, 'torch imported'")
+    done = subprocess.run([sys.executable, "-c", code, str(tree)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_other_implementation_is_not_stale(tree):
+    rep = report.build(report.collect(tree / "results", False, "scratch"), tree / "figures",
+                       tree / "REPORT.md")
+    assert status(rep, "p2b") == "missing"
+    assert "compare problem2 --impl scratch" in rep.text
+    assert "only the other implementation's result exists" in rep.text
+    assert "stale: `" not in rep.text
+
+
+def test_a_changed_result_format_is_reported_not_fatal(tree):
+    path = result_file(tree / "results", "problem3", "deep-relu-torch")
+    data = json.loads(path.read_text())
+    del data["history"]
+    path.write_text(json.dumps(data))
+    rep = build(tree)
+    assert status(rep, "p3b") == "unreadable"
+    assert "could not be written from" in rep.text and "KeyError" in rep.text
+    assert status(rep, "p2a") == "complete"
