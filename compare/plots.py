@@ -5,6 +5,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def figure(ncols=1, width=7.0, height=4.5):
@@ -32,6 +33,7 @@ def accuracy_curves(ax, results: dict, labels: dict, ylabel="test accuracy", yli
             ax.plot([x], [y], "x", color=line.get_color(), markersize=10, mew=2)
             line.set_label(f"{line.get_label()} — diverged at epoch {x} (step {diverged['step']})")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
     if ylim:
         ax.set_ylim(*ylim)

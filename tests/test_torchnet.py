@@ -300,6 +300,7 @@ def test_device_resolution():
     (["--dtype", "float16"], ["float16", "float32"]),
     (["--momentum", "0"], ["nesterov", "momentum > 0"]),
     (["--data", "nowhere"], ["nowhere", "make data"]),
+    (["--augment-shift", "30"], ["30", "0<=x<28"]),
 ])
 def test_cli_bad_values_are_usage_errors(args, words):
     result = CliRunner().invoke(cli, ["train", *args])
@@ -323,6 +324,20 @@ def test_cli_trains_and_writes_history(mnist_root, tmp_path):
     quiet = CliRunner().invoke(cli, ["train", "--data", str(mnist_root), "--train-subset", "20",
                                      "--epochs", "1", "--quiet", "--dtype", "float64"])
     assert quiet.exit_code == 0 and quiet.output.count("\n") == 1   # the summary line only
+
+
+def test_cli_augmentation_changes_training(mnist_root, tmp_path):
+    """--augment-* distort the training batches: same seed, other losses; recorded in --out."""
+    common = ["train", "--data", str(mnist_root), "--train-subset", "200", "--epochs", "1",
+              "--sizes", "784,8,10", "--device", "cpu", "--quiet"]
+    plain, augmented = tmp_path / "plain.json", tmp_path / "aug.json"
+    assert CliRunner().invoke(cli, [*common, "--out", str(plain)]).exit_code == 0
+    result = CliRunner().invoke(cli, [*common, "--out", str(augmented), "--augment-shift", "2",
+                                      "--augment-rotation", "10", "--augment-scale", "0.1"])
+    assert result.exit_code == 0, result.output
+    a, b = json.loads(plain.read_text()), json.loads(augmented.read_text())
+    assert b["augment"] == {"max_shift": 2.0, "max_rotation": 10.0, "max_scale": 0.1}
+    assert a["history"]["train_loss"] != b["history"]["train_loss"]
 
 
 # ---------------------------------------------------------------- GPU

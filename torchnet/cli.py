@@ -59,11 +59,19 @@ def main():
               help="write the History and the config as JSON (atomically)")
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path), metavar="NET.npz",
               help="save the trained network in scratchnet's format (scratchnet.Network.load)")
+@click.option("--augment-shift", type=click.FloatRange(0, 28, max_open=True), default=0.0,
+              show_default=True, help="on-the-fly augmentation: random shifts up to this many pixels")
+@click.option("--augment-rotation", type=click.FloatRange(0, 180, max_open=True), default=0.0,
+              show_default=True, help="on-the-fly augmentation: random rotations up to ± degrees")
+@click.option("--augment-scale", type=click.FloatRange(0, 1, max_open=True), default=0.0,
+              show_default=True, help="on-the-fly augmentation: random zoom within 1 ± this")
 @click.option("--quiet", is_flag=True, help="no progress bar and no per-epoch lines")
-def train(device, data_root, out, save, quiet, **options):
+def train(device, data_root, out, save, augment_shift, augment_rotation, augment_scale, quiet,
+          **options):
     """Train one network on MNIST and report its accuracy epoch by epoch."""
     from scratchnet.train import write_json_atomic
 
+    from .augment import Augment
     from .convert import to_scratch
     from .train import run
 
@@ -84,12 +92,20 @@ def train(device, data_root, out, save, quiet, **options):
         bar.update(1)
 
     with bar or contextlib.nullcontext():
-        net, history = run(config, train_data, eval_data, callback=on_epoch, device=device)
+        augment = (Augment(max_shift=augment_shift, max_rotation=augment_rotation,
+                           max_scale=augment_scale)
+                   if augment_shift or augment_rotation or augment_scale else None)
+        net, history = run(config, train_data, eval_data, callback=on_epoch, device=device,
+                           augment=augment)
     seconds = time.perf_counter() - start
     click.echo(final_line(config, history, eval_name, seconds))
     if out is not None:
         write_json_atomic(out, {"package": "torchnet", "device": str(device),
-                                "config": config.to_dict(), "history": history.to_dict()})
+                                "config": config.to_dict(),
+                                "augment": {"max_shift": augment_shift,
+                                            "max_rotation": augment_rotation,
+                                            "max_scale": augment_scale},
+                                "history": history.to_dict()})
     if save is not None:
         save.parent.mkdir(parents=True, exist_ok=True)
         to_scratch(net).save(save)
