@@ -18,7 +18,7 @@ from .experiments import Run
 PROBLEM = "problem2"
 BASELINE = TrainConfig()  # 784-30-10 sigmoid, Xavier, SGD 1e-3 Nesterov 0.8 wd 1e-4, batch 10, 30 epochs
 SGD_RATES = (1e-4, 1e-3, 1e-2, 0.05, 0.5, 5.0)
-ADAM_RATES = (1e-4, 1e-3, 1e-2, 0.05, 0.1)
+ADAM_RATES = (1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5)
 # The student's reported accuracies for SGD at lr 0.001 (Problem 2 solution), for reference.
 STUDENT_SGD_1E3 = (0.8258, 0.8739, 0.8919, 0.9014, 0.9071, 0.9117, 0.9145, 0.9181, 0.9200,
                    0.9229, 0.9235, 0.9257, 0.9289, 0.9289, 0.9307, 0.9321, 0.9329, 0.9345,

@@ -128,7 +128,7 @@ def p3_sections(src: Sources, fig: Figures) -> list[Section]:
             final = acc[-1]
             if final <= FAIL_ACCURACY:
                 bug.append(f"Even so the net does not learn: {pct(final)} after "
-                           f"{plural(len(acc), 'epoch')}, near chance. Here the "
+                           f"{plural(len(acc), 'epoch')} (chance is about 10%). Here the "
                            "vanishing gradient, not only the bug, stops plain SGD at this rate.")
             else:
                 bug.append(f"Stepped correctly, the net does learn: {pct(final)} after "
