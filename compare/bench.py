@@ -173,7 +173,8 @@ def full_make_all() -> dict:
 def print_rows(rows) -> None:
     for r in rows:
         ref = "" if r.get("reference_s") is None else f"{r['reference']}: {r['reference_s']:.3f}s  "
-        speed = "" if r.get("speedup") is None else f"  ×{r['speedup']:.1f} faster"
+        speed = ("" if r.get("speedup") is None else f"  ×{r['speedup']:.1f} faster"
+                 if r["speedup"] >= 1 else f"  {1 / r['speedup']:.2f}× slower")
         extra = "" if r.get("vs_scratchnet") is None else f"  ({r['vs_scratchnet']:.2f}× scratchnet's time)"
         click.echo(f"{r['case']}\n    {ref}{r.get('ours', '')}: {r['ours_s']:.3f}s{speed}{extra}")
 
