@@ -56,7 +56,6 @@ def nielsen_epoch(sizes, X, y, n):
 
 
 def scratch_epoch(sizes, X, y, n, test, homework: bool):
-    import scratchnet
     from scratchnet.config import TrainConfig
     from scratchnet.train import run
 

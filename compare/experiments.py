@@ -84,7 +84,6 @@ def execute(run: Run, root="data", device="cpu") -> dict:
         net, history = train_run(config, train_data, eval_data, net=initial)
         device_name = "cpu"
     else:
-        import torch
         from torchnet.augment import Augment
         from torchnet.convert import to_torch
         from torchnet.train import load_data, run as train_run
@@ -94,7 +93,6 @@ def execute(run: Run, root="data", device="cpu") -> dict:
         augment = Augment(**dict(run.augment)) if run.augment else None
         net, history = train_run(config, train_data, eval_data, net=net, augment=augment)
         device_name = str(train_data[0].device)
-        del torch
     accuracies = [a for a in history.test_accuracy if a is not None]
     return {
         "impl": run.impl,
@@ -216,3 +214,26 @@ def run_problem(problem, todo, quick, jobs, device, force, quiet):
     return {r.name: results[r.name] for r in todo}
 
 
+
+
+def problem_options(impl_help: str, study_help: str):
+    """The options every `compare problemN` for N = 2, 3 shares, as one decorator."""
+    options = [
+        click.option("--quick", is_flag=True,
+                     help="Smoke run: 2,000 training images, one epoch (also QUICK=1)."),
+        click.option("--impl", type=click.Choice(IMPLS), default="torch", show_default=True,
+                     help=impl_help),
+        click.option("--study", is_flag=True, help=study_help),
+        click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Worker processes (0 = one per CPU core)."),
+        click.option("--device", default="cpu", show_default=True,
+                     help="torch device: cpu, cuda, auto."),
+        click.option("--force", is_flag=True, help="Retrain even if a cached result exists."),
+        click.option("--quiet", is_flag=True, help="No progress bar; only the summary tables."),
+    ]
+
+    def decorate(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+    return decorate

@@ -119,16 +119,10 @@ def best_rate(results: dict, prefix: str) -> str | None:
 
 # ---------------------------------------------------------------- CLI
 @click.command()
-@click.option("--quick", is_flag=True, help="Smoke run: 2,000 training images, one epoch (also QUICK=1).")
-@click.option("--impl", type=click.Choice(experiments.IMPLS), default="torch", show_default=True,
-              help="Implementation for the sweeps and the recipe; (a) always runs both.")
-@click.option("--study", is_flag=True, help="Also run (d)'s study of one-hidden-layer recipes "
-              "on the validation split (about 20 minutes more).")
-@click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Worker processes (0 = one per CPU core).")
-@click.option("--device", default="cpu", show_default=True, help="torch device: cpu, cuda, auto.")
-@click.option("--force", is_flag=True, help="Retrain even if a cached result exists.")
-@click.option("--quiet", is_flag=True, help="No progress bar; only the summary table.")
+@experiments.problem_options(
+    impl_help="Implementation for the sweeps and the recipe; (a) always runs both.",
+    study_help="Also run (d)'s study of one-hidden-layer recipes on the validation split "
+               "(about 5 minutes more).")
 def command(quick, impl, study, jobs, device, force, quiet):
     """Problem 2: shallow nets on MNIST -> figures/problem2, results/problem2."""
     quick = runs.quick_mode(quick)

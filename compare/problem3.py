@@ -179,16 +179,10 @@ def ratio_table(results: dict) -> list[tuple]:
 
 # ---------------------------------------------------------------- CLI
 @click.command()
-@click.option("--quick", is_flag=True, help="Smoke run: 2,000 training images, one epoch (also QUICK=1).")
-@click.option("--impl", type=click.Choice(experiments.IMPLS), default="torch", show_default=True,
-              help="Implementation for the best-network runs; the variants always run in both.")
-@click.option("--study", is_flag=True, help="Also run the study of dense architectures on the "
-              "validation split (about an hour more).")
-@click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Worker processes (0 = one per CPU core).")
-@click.option("--device", default="cpu", show_default=True, help="torch device: cpu, cuda, auto.")
-@click.option("--force", is_flag=True, help="Retrain even if a cached result exists.")
-@click.option("--quiet", is_flag=True, help="No progress bar; only the summary tables.")
+@experiments.problem_options(
+    impl_help="Implementation for the best-network runs; the variants always run in both.",
+    study_help="Also run the study of dense architectures on the validation split "
+               "(about 15 minutes more).")
 def command(quick, impl, study, jobs, device, force, quiet):
     """Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3."""
     quick = runs.quick_mode(quick)

@@ -147,6 +147,24 @@ def epoch_line(epoch: int, epochs: int, history, eval_name: str) -> str:
             f"{history.seconds[-1]:.1f}s")
 
 
+@contextlib.contextmanager
+def epoch_progress(config: TrainConfig, eval_name: str, label: str, quiet: bool):
+    """A progress bar over epochs (on stderr) and the callback that prints each epoch's line."""
+    bar = None if quiet else click.progressbar(length=config.epochs, label=label,
+                                               show_pos=True, file=sys.stderr)
+
+    def on_epoch(epoch, history):
+        if bar is None:
+            return
+        if sys.stderr.isatty():                    # clear the bar's line; update() redraws it
+            click.echo("\r\033[K", nl=False, err=True)
+        click.echo(epoch_line(epoch, config.epochs, history, eval_name))
+        bar.update(1)
+
+    with bar or contextlib.nullcontext():
+        yield on_epoch
+
+
 def final_line(config: TrainConfig, history, eval_name: str, seconds: float) -> str:
     if history.diverged_at is not None:
         where = history.diverged_at
@@ -184,18 +202,7 @@ def train(data_root, out, save, quiet, **options):
     train_data, eval_data = load_mnist(config, data_root)
     eval_name = "validation" if config.validation else "test"
     start = time.perf_counter()
-    bar = None if quiet else click.progressbar(length=config.epochs, label="training",
-                                               show_pos=True, file=sys.stderr)
-
-    def on_epoch(epoch, history):
-        if bar is None:
-            return
-        if sys.stderr.isatty():                    # clear the bar's line; update() redraws it
-            click.echo("\r\033[K", nl=False, err=True)
-        click.echo(epoch_line(epoch, config.epochs, history, eval_name))
-        bar.update(1)
-
-    with bar or contextlib.nullcontext():
+    with epoch_progress(config, eval_name, "training", quiet) as on_epoch:
         net, history = run(config, train_data, eval_data, callback=on_epoch)
     seconds = time.perf_counter() - start
     click.echo(final_line(config, history, eval_name, seconds))

@@ -6,14 +6,12 @@ CLI is thin: it parses, shows progress, calls torchnet.train.run, prints a summa
 """
 from __future__ import annotations
 
-import contextlib
-import sys
 import time
 from pathlib import Path
 
 import click
 
-from scratchnet.cli import config_from_options, config_options, epoch_line, final_line
+from scratchnet.cli import config_from_options, config_options, epoch_progress, final_line
 from scratchnet.config import DTYPES
 
 from .device import DEVICES
@@ -80,18 +78,7 @@ def train(device, data_root, out, save, augment_shift, augment_rotation, augment
     train_data, eval_data = load_mnist(config, data_root, device)
     eval_name = "validation" if config.validation else "test"
     start = time.perf_counter()
-    bar = None if quiet else click.progressbar(length=config.epochs, label=f"training on {device}",
-                                               show_pos=True, file=sys.stderr)
-
-    def on_epoch(epoch, history):
-        if bar is None:
-            return
-        if sys.stderr.isatty():                    # clear the bar's line; update() redraws it
-            click.echo("\r\033[K", nl=False, err=True)
-        click.echo(epoch_line(epoch, config.epochs, history, eval_name))
-        bar.update(1)
-
-    with bar or contextlib.nullcontext():
+    with epoch_progress(config, eval_name, f"training on {device}", quiet) as on_epoch:
         augment = (Augment(max_shift=augment_shift, max_rotation=augment_rotation,
                            max_scale=augment_scale)
                    if augment_shift or augment_rotation or augment_scale else None)
