@@ -10,7 +10,7 @@ QUICK  ?=
 export QUICK
 
 .DEFAULT_GOAL := help
-.PHONY: help install data test test-slow test-gpu problem1 problem2 problem3 study all bench report clean
+.PHONY: help install data test test-slow test-gpu problem1 problem2 problem3 study checks all bench report clean
 
 help:  ## list the targets
 	@echo "make targets (QUICK=1 for smoke runs):"
@@ -48,7 +48,11 @@ study: data  ## the studies behind the chosen recipes (validation split; slow)
 	$(BIN)/compare problem2 --study
 	$(BIN)/compare problem3 --study
 
-all: problem1 problem2 problem3 report  ## the three problems and REPORT.md
+checks: data  ## scratchnet vs torchnet: compare gradcheck and compare lockstep
+	$(BIN)/compare gradcheck --quiet
+	$(BIN)/compare lockstep --quiet
+
+all: problem1 problem2 problem3 checks report  ## the three problems, the cross-checks and REPORT.md
 
 bench: data  ## side-by-side timings -> results/bench.json
 	$(BIN)/compare bench
