@@ -216,6 +216,17 @@ def run_problem(problem, todo, quick, jobs, device, force, quiet):
 
 
 
+def run_and_tabulate(problem, plan, study_plan, quick, impl, study, jobs, device, force, quiet):
+    """What `compare problemN` does before its figures: plan, train what is missing, print
+    the summary table. Returns (quick, results by name, legend labels by name)."""
+    quick = runs.quick_mode(quick)
+    todo = plan(quick, impl) + (study_plan(quick, impl) if study else [])
+    labels = {r.name: r.label or r.name for r in todo}
+    results = run_problem(problem, todo, quick, jobs, device, force, quiet)
+    print_table(summary_rows(results, labels))
+    return quick, results, labels
+
+
 def problem_options(impl_help: str, study_help: str):
     """The options every `compare problemN` for N = 2, 3 shares, as one decorator."""
     options = [

@@ -125,10 +125,7 @@ def best_rate(results: dict, prefix: str) -> str | None:
                "(about 5 minutes more).")
 def command(quick, impl, study, jobs, device, force, quiet):
     """Problem 2: shallow nets on MNIST -> figures/problem2, results/problem2."""
-    quick = runs.quick_mode(quick)
-    todo = plan(quick, impl) + (study_plan(quick, impl) if study else [])
-    labels = {r.name: r.label or r.name for r in todo}
-    results = experiments.run_problem(PROBLEM, todo, quick, jobs, device, force, quiet)
+    quick, results, labels = experiments.run_and_tabulate(
+        PROBLEM, plan, study_plan, quick, impl, study, jobs, device, force, quiet)
     paths = make_figures(results, labels, quick)
-    experiments.print_table(experiments.summary_rows(results, labels))
     click.echo(f"figures: {', '.join(str(p) for p in paths)}")

@@ -185,12 +185,9 @@ def ratio_table(results: dict) -> list[tuple]:
                "(about 15 minutes more).")
 def command(quick, impl, study, jobs, device, force, quiet):
     """Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3."""
-    quick = runs.quick_mode(quick)
-    todo = plan(quick, impl) + (study_plan(quick, impl) if study else [])
-    labels = {r.name: r.label or r.name for r in todo}
-    results = experiments.run_problem(PROBLEM, todo, quick, jobs, device, force, quiet)
+    quick, results, labels = experiments.run_and_tabulate(
+        PROBLEM, plan, study_plan, quick, impl, study, jobs, device, force, quiet)
     paths = make_figures(results, labels, quick, shallow_best(quick))
-    experiments.print_table(experiments.summary_rows(results, labels))
     click.echo("\ngradient ratio per epoch (first/last layer), and log10 of the last:")
     for row in ratio_table(results):
         click.echo("  ".join(row))

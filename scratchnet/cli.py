@@ -184,13 +184,19 @@ def main():
     """scratchnet: a fully-connected network on MNIST, every derivative by hand in NumPy."""
 
 
+# The options of a training run that both packages' CLIs share.
+data_option = click.option("--data", "data_root", default="data", show_default=True,
+                           type=click.Path(file_okay=False, path_type=Path),
+                           help="folder holding MNIST/raw (`make data` fills it)")
+out_option = click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+                          metavar="HISTORY.json",
+                          help="write the History and the config as JSON (atomically)")
+
+
 @main.command()
 @config_options
-@click.option("--data", "data_root", default="data", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="folder holding MNIST/raw (`make data` fills it)")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="HISTORY.json",
-              help="write the History and the config as JSON (atomically)")
+@data_option
+@out_option
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path), metavar="NET.npz",
               help="save the trained network (Network.save)")
 @click.option("--quiet", is_flag=True, help="no progress bar and no per-epoch lines")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from scratchnet.cli import config_from_options, config_options, epoch_progress, final_line
+from scratchnet.cli import (config_from_options, config_options, data_option, epoch_progress,
+                            final_line, out_option)
 from scratchnet.config import DTYPES
 
 from .device import DEVICES
@@ -50,11 +51,8 @@ def main():
               help="floating-point type (float64 for exact comparisons with scratchnet)")
 @click.option("--device", default="auto", show_default=True,
               help=f"{', '.join(DEVICES)} or cuda:<index>; auto picks cuda, then mps, then cpu")
-@click.option("--data", "data_root", default="data", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="folder holding MNIST/raw (`make data` fills it)")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="HISTORY.json",
-              help="write the History and the config as JSON (atomically)")
+@data_option
+@out_option
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path), metavar="NET.npz",
               help="save the trained network in scratchnet's format (scratchnet.Network.load)")
 @click.option("--augment-shift", type=click.FloatRange(0, 28, max_open=True), default=0.0,
