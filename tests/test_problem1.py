@@ -12,8 +12,8 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from compare import problem1 as P
-from compare import rosenbrock as R
+from compare.problem1 import experiment as P
+from compare.problem1 import rosenbrock as R
 
 START = [-4.0, -2.0]
 

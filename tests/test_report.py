@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compare import problem1, problem2, problem3, report, report_problem2
+from compare.problem1 import experiment as problem1
+from compare.problem2 import experiment as problem2
+from compare.problem2 import figures as problem2_figures
+from compare.problem2 import report as report_problem2
+from compare.problem3 import experiment as problem3
+from compare.report import build as report
 
 MACHINE = {"platform": "Linux-6.1-x86_64-with-glibc2.36", "processor": "x86_64", "cpus": 2,
            "python": "3.11.7", "numpy": "2.0.0", "torch": "2.4.0", "torch_threads": 1}
@@ -331,11 +336,11 @@ def test_command_line(tree, monkeypatch):
 
 
 def test_student_numbers_match_the_homework_quote():
-    assert report_problem2.STUDENT_P2[("sgd", 1e-3)] == problem2.STUDENT_SGD_1E3[-1]
+    assert report_problem2.STUDENT_P2[("sgd", 1e-3)] == problem2_figures.STUDENT_SGD_1E3[-1]
 
 
 def test_report_does_not_import_torch(tree):
-    code = ("import sys; from pathlib import Path; from compare import report; "
+    code = ("import sys; from pathlib import Path; from compare.report import build as report; "
             "report.generate(Path(sys.argv[1]) / 'R.md', Path(sys.argv[1]) / 'results', "
             "Path(sys.argv[1]) / 'figures'); assert 'torch' not in sys.modules, 'torch imported'")
     done = subprocess.run([sys.executable, "-c", code, str(tree)], capture_output=True, text=True)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 
-from .experiments import IMPLS
-from .report_base import (FAIL_ACCURACY, IMPL_NAMES, Figures, Section, Sources, accuracies,
+from ..runs import IMPLS
+from ..report.base import (FAIL_ACCURACY, IMPL_NAMES, Figures, Section, Sources, accuracies,
                           augment_of, best_epoch, config_of, describe, failed, magnitude,
                           make_command, make_section, minutes, n_updates, newest_mtime, outcome,
                           pct, plural, pts, ratios, sci, table)
-from .report_problem2 import best_shallow, study_table
+from ..problem2.report import best_shallow, study_table
 
 # ---------------------------------------------------------------- what Problem 3 measures against
 P3_TARGET = 0.987                             # best deep dense net, no augmentation

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .report_base import Figures, Section, Sources, machine_words, make_section, plural, sci, table
+from ..report.base import Figures, Section, Sources, machine_words, make_section, plural, sci, table
 
 def checks_section(src: Sources, fig: Figures) -> Section:
     lock, grad = src.lockstep, src.gradcheck

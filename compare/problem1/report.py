@@ -1,6 +1,6 @@
 """REPORT.md's Problem 1 sections: Rosenbrock's function and three optimizers.
 
-Everything is read from results/problem1.json (see compare.problem1): the
+Everything is read from results/problem1.json (see compare.problem1.experiment): the
 contour plot (a), the three methods at η = 1e-4 (b), momentum and Adam at
 η = 1e-3 (c), Adam at η = 1e-2 against momentum (d), and where each method
 diverges (beyond the homework).
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .report_base import (Figures, Section, Sources, cap, magnitude, make_command, make_section,
+from ..report.base import (Figures, Section, Sources, cap, magnitude, make_command, make_section,
                           num, sci, table, times)
 from .rosenbrock import METHODS
 

@@ -6,8 +6,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from compare import experiments, runs
-from compare.experiments import Run, augment_of
+from compare import pool, runs
+from compare.runs import Run, augment_of
 from scratchnet.config import TrainConfig
 
 TINY = TrainConfig(train_subset=300, epochs=2, batch_size=10)
@@ -31,16 +31,16 @@ def test_pooled_runs_equal_plain_runs(mnist_root, tmp_results):
     """A run trained in a worker process gives exactly what a plain run gives."""
     todo = [Run("s", TINY, "scratch"), Run("t", TINY.replace(dtype="float32"), "torch"),
             Run("t-aug", TINY.replace(dtype="float32"), "torch", augment_of(max_shift=2.0))]
-    pooled = experiments.execute_all("p", todo, quick=True, jobs=2, root=mnist_root)
+    pooled = pool.execute_all("p", todo, quick=True, jobs=2, root=mnist_root)
     for run in todo:
-        plain = experiments.execute(run, mnist_root)
+        plain = runs.execute(run, mnist_root)
         assert _without_seconds(pooled[run.name]) == _without_seconds(plain), run.name
 
 
 def test_both_implementations_start_from_the_same_weights(mnist_root, tmp_results):
     """Same config in float64: the two packages' curves agree to round-off."""
-    scratch = experiments.execute(Run("s", TINY, "scratch"), mnist_root)
-    torch_ = experiments.execute(Run("t", TINY, "torch"), mnist_root)
+    scratch = runs.execute(Run("s", TINY, "scratch"), mnist_root)
+    torch_ = runs.execute(Run("t", TINY, "torch"), mnist_root)
     assert scratch["history"]["test_accuracy"] == torch_["history"]["test_accuracy"]
     for a, b in zip(scratch["history"]["train_loss"], torch_["history"]["train_loss"]):
         assert a == pytest.approx(b, rel=1e-10)  # float64 round-off over 60 steps
@@ -48,19 +48,19 @@ def test_both_implementations_start_from_the_same_weights(mnist_root, tmp_result
 
 def test_results_are_cached_and_keyed_by_config(mnist_root, tmp_results, monkeypatch):
     run = Run("s", TINY, "scratch")
-    first = experiments.execute_all("p", [run], quick=True, jobs=1, root=mnist_root)
+    first = pool.execute_all("p", [run], quick=True, jobs=1, root=mnist_root)
     path = runs.result_path("p", "s", run, quick=True)
     assert path.is_file() and json.loads(path.read_text())["run"] == run.to_dict()
 
     def no_training(*args, **kwargs):
         raise AssertionError("a cached run was trained again")
-    monkeypatch.setattr(experiments, "execute", no_training)
-    again = experiments.execute_all("p", [run], quick=True, jobs=1, root=mnist_root)
+    monkeypatch.setattr(pool, "execute", no_training)
+    again = pool.execute_all("p", [run], quick=True, jobs=1, root=mnist_root)
     assert again["s"]["history"] == first["s"]["history"]
     changed = Run("s", TINY.replace(lr=0.01), "scratch")
     assert runs.result_path("p", "s", changed, True) != path  # a new config, a new file
     with pytest.raises(AssertionError, match="trained again"):
-        experiments.execute_all("p", [changed], quick=True, jobs=1, root=mnist_root)
+        pool.execute_all("p", [changed], quick=True, jobs=1, root=mnist_root)
 
 
 def test_run_validation():
@@ -75,7 +75,7 @@ def test_divergence_is_a_result(mnist_root, tmp_results):
     # overflow after about 100 steps, in the second epoch of 100 steps
     config = TINY.replace(train_subset=1000, lr=100.0, weight_decay=10.0, momentum=0.0,
                           nesterov=False)
-    result = experiments.execute(Run("d", config, "scratch"), mnist_root)
+    result = runs.execute(Run("d", config, "scratch"), mnist_root)
     assert result["diverged_at"] is not None and result["diverged_at"]["epoch"] == 2
     assert result["final_accuracy"] == result["history"]["test_accuracy"][0]  # epoch 1's
 
@@ -86,7 +86,7 @@ def test_quick_problem_smoke(problem, mnist_root, tmp_results):
     import importlib
 
     (tmp_results / "data").symlink_to(mnist_root, target_is_directory=True)
-    module = importlib.import_module(f"compare.{problem}")
+    module = importlib.import_module(f"compare.{problem}.experiment")
     result = CliRunner().invoke(module.command, ["--quick", "--quiet", "--jobs", "2"])
     assert result.exit_code == 0, result.output
     for run in module.plan(True, "torch"):

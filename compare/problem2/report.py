@@ -7,7 +7,7 @@ best_shallow are used by report_problem3 too.
 """
 from __future__ import annotations
 
-from .report_base import (FAIL_ACCURACY, IMPL_NAMES, Figures, Section, Sources, accuracies,
+from ..report.base import (FAIL_ACCURACY, IMPL_NAMES, Figures, Section, Sources, accuracies,
                           augment_of, best_epoch, compare_command, config_changes, config_of,
                           describe, failed, make_command, make_section, minutes, newest_mtime,
                           outcome, pct, plural, pts, table, times)

@@ -24,10 +24,11 @@ import click
 
 from scratchnet.config import TrainConfig
 
-from . import experiments, plots, runs
-from .experiments import Run, augment_of
+from .. import problem_cli
+from . import PROBLEM, figures
+from ..pool import cached_result
+from ..runs import Run, augment_of
 
-PROBLEM = "problem3"
 DEEP = (784,) + (30,) * 8 + (10,)
 HOMEWORK_SGD = dict(optimizer="sgd", lr=1e-3, momentum=0.0, nesterov=False, weight_decay=0.0,
                     batch_size=10, epochs=5)
@@ -92,85 +93,20 @@ def study_plan(quick: bool, impl: str) -> list[Run]:
     return todo
 
 
-# ---------------------------------------------------------------- figures
-def _variants(results):
-    return {k: v for k, v in results.items() if k.startswith("deep-")}
-
-
-def _style(name):
-    return {"ls": "--" if name.endswith("-scratch") else "-",
-            "marker": "o" if name.endswith("-torch") else "s", "ms": 4}
-
-
-def make_figures(results: dict, labels: dict, quick: bool, shallow_best=None) -> list:
-    folder = runs.figures_dir(PROBLEM, quick)
-    paths = []
-    deep = _variants(results)
-
-    fig, (ax,) = plots.figure()
-    for name, r in deep.items():
-        ratios = [n[0] / n[-1] for n in r["history"]["grad_norms"]]
-        ax.semilogy(range(1, len(ratios) + 1), ratios, label=labels[name], **_style(name))
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(plots.MaxNLocator(integer=True))
-    ax.set_ylabel("mean ‖∇W_first‖ / mean ‖∇W_last‖")
-    ax.set_title("Gradient ratio, first layer / last layer, 784-30×8-10 (log scale)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    paths.append(runs.save_figure(fig, folder / "grad_ratio.png"))
-    plots.close(fig)
-
-    fig, axes = plots.figure(ncols=2, width=6.5)
-    for ax, which, title in ((axes[0], 0, "first epoch"), (axes[1], -1, "last epoch")):
-        for name, r in deep.items():
-            norms = r["history"]["grad_norms"]
-            if norms:
-                layer_norms = norms[which]
-                ax.semilogy(range(1, len(layer_norms) + 1), layer_norms, label=labels[name],
-                            **_style(name))
-        ax.set_xlabel("layer (1 = next to the input)")
-        ax.set_ylabel("mean ‖∂C/∂W_l‖ over the epoch's batches")
-        ax.set_title(f"Speed of learning per layer, {title}")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[1].legend(fontsize=7)
-    paths.append(runs.save_figure(fig, folder / "layer_norms.png"))
-    plots.close(fig)
-
-    fig, (ax,) = plots.figure()
-    plots.accuracy_curves(ax, deep, labels, ylim=(0.0, 1.0),
-                          styles={k: _style(k) for k in deep})
-    if shallow_best is not None:
-        ax.axhline(shallow_best, color="k", ls=":", lw=1,
-                   label=f"best shallow net, Problem 2 ({shallow_best:.4f})")
-        ax.legend(fontsize=8)
-    ax.set_title("Test accuracy, 784-30×8-10, plain SGD lr 1e-3, batch 10")
-    paths.append(runs.save_figure(fig, folder / "accuracy.png"))
-    plots.close(fig)
-
-    best = {k: v for k, v in results.items() if k.startswith("best")}
-    if best:
-        fig, (ax,) = plots.figure()
-        plots.accuracy_curves(ax, best, labels, ylim=(0.97, 1.0))
-        ax.set_title("The best dense networks (test accuracy)")
-        paths.append(runs.save_figure(fig, folder / "best.png"))
-        plots.close(fig)
-    return paths
-
-
 def shallow_best(quick: bool):
     """Problem 2's chosen recipe's final accuracy, if it has been run."""
-    from . import problem2
+    from ..problem2 import experiment as problem2
 
     for run in problem2.plan(quick, "torch"):
         if run.name == "d-recipe":
-            hit = experiments.cached_result(problem2.PROBLEM, run, quick)
+            hit = cached_result(problem2.PROBLEM, run, quick)
             return hit["final_accuracy"] if hit else None
     return None
 
 
 def ratio_table(results: dict) -> list[tuple]:
     rows = []
-    for name, r in _variants(results).items():
+    for name, r in figures.variants(results).items():
         ratios = [n[0] / n[-1] for n in r["history"]["grad_norms"]]
         rows.append((name, " ".join(f"{x:.2e}" for x in ratios),
                      f"{math.log10(ratios[-1]):+.1f}" if ratios else "—"))
@@ -179,15 +115,15 @@ def ratio_table(results: dict) -> list[tuple]:
 
 # ---------------------------------------------------------------- CLI
 @click.command()
-@experiments.problem_options(
+@problem_cli.problem_options(
     impl_help="Implementation for the best-network runs; the variants always run in both.",
     study_help="Also run the study of dense architectures on the validation split "
                "(about 15 minutes more).")
 def command(quick, impl, study, jobs, device, force, quiet):
     """Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3."""
-    quick, results, labels = experiments.run_and_tabulate(
+    quick, results, labels = problem_cli.run_and_tabulate(
         PROBLEM, plan, study_plan, quick, impl, study, jobs, device, force, quiet)
-    paths = make_figures(results, labels, quick, shallow_best(quick))
+    paths = figures.make_figures(results, labels, quick, shallow_best(quick))
     click.echo("\ngradient ratio per epoch (first/last layer), and log10 of the last:")
     for row in ratio_table(results):
         click.echo("  ".join(row))

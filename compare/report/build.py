@@ -33,14 +33,16 @@ from pathlib import Path
 
 import click
 
-from . import problem2, problem3, runs
-from .experiments import IMPLS
-from .report_base import (Entry, Figures, Section, Sources, compare_command, config_changes,
+from .. import runs
+from ..checks.report import checks_section, timings_section
+from ..problem1.report import p1_sections
+from ..problem2 import experiment as problem2
+from ..problem2.report import p2_sections
+from ..problem3 import experiment as problem3
+from ..problem3.report import p3_sections
+from ..runs import IMPLS
+from .base import (Entry, Figures, Section, Sources, compare_command, config_changes,
                           config_of, machine_words, make_command, newest_mtime, plural, table)
-from .report_checks import checks_section, timings_section
-from .report_problem1 import p1_sections
-from .report_problem2 import p2_sections
-from .report_problem3 import p3_sections
 
 _HASHED = re.compile(r"^(?P<name>.+)-(?P<hash>[0-9a-f]{8})\.json$")
 
@@ -88,7 +90,7 @@ def find_file(path: Path, shown: str, command: str) -> Entry:
 
 def find_problem1(folder: Path, shown: str, quick: bool) -> Entry:
     """results/problem1.json, stale when its hash is not the current config's."""
-    from . import problem1
+    from ..problem1 import experiment as problem1
 
     config = problem1.QUICK if quick else problem1.Problem1Config()
     entry = find_file(folder / "problem1.json", f"{shown}/problem1.json",

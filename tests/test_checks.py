@@ -1,4 +1,4 @@
-"""compare.gradients: backprop vs autograd vs finite differences, and lock-step training.
+"""compare.checks: backprop vs autograd vs finite differences, and lock-step training.
 
 Short versions of `compare gradcheck` and `compare lockstep`; the full table
 and 1,000-step curves come from the commands. Tolerances: autograd 1e-10
@@ -15,10 +15,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from compare import gradients
+from compare.checks import gradcheck as gradients
 from compare.cli import main as compare_cli
-from compare.gradients import (AUTOGRAD_RTOL, FD_RTOL, KINK_MARGIN, SETTINGS, Case, all_cases,
-                               check_case, lockstep, make_case, worst_error)
+from compare.checks.gradcheck import (AUTOGRAD_RTOL, FD_RTOL, KINK_MARGIN, Case, all_cases,
+                                      check_case, make_case, worst_error)
+from compare.checks.lockstep import SETTINGS, lockstep
 
 SUBSET = [Case(a, c, i, d, seed=k) for k, (a, c, (i, d)) in enumerate(itertools.product(
     ["sigmoid", "relu", "tanh"], ["cross_entropy", "quadratic"],

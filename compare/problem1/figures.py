@@ -2,7 +2,7 @@
 
     plot_all(results, trajectories, folder) -> [a_contour.png, b_ c_ d_trajectories.png, sweep.png]
 
-Everything is drawn from what compare.problem1 computes (or loads from its
+Everything is drawn from what compare.problem1.experiment computes (or loads from its
 cache): the results dict that goes to results/problem1.json and the runs'
 trajectories, (n + 1, 2) each. Nothing here computes an optimizer step.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import rosenbrock as R
-from .runs import save_figure
+from ..runs import save_figure
 
 FLOOR = 1e-32        # squared errors of exactly 0 (the iterate hit (1, 1)) are drawn here
 COLORS = {"gd": "C0", "momentum": "C1", "adam": "C2", "adam_torch": "C3", "d_momentum_best": "C4"}

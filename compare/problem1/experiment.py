@@ -28,8 +28,8 @@ import click
 import numpy as np
 
 from . import rosenbrock as R
-from .problem1_plots import plot_all
-from .runs import figures_dir, load_result, quick_mode, results_dir, write_json_atomic
+from .figures import plot_all
+from ..runs import figures_dir, load_result, quick_mode, results_dir, write_json_atomic
 
 PROBLEM = "problem1"
 

@@ -1,0 +1,154 @@
+"""`compare lockstep`: both packages trained step for step from the same weights.
+
+Both packages train 784-30-10 from the same weights on the same MNIST
+batches, step for step, with each optimizer setting; the largest weight
+difference after every step shows round-off growing, not two algorithms.
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+
+import click
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+import scratchnet
+from scratchnet import mnist, optim
+from scratchnet.train import batches
+
+from .. import runs
+from .gradcheck import device_option, resolve_device
+
+# name -> (optimizer, options, StepLR (step_size, gamma) or None)
+SETTINGS = {
+    "SGD": ("sgd", dict(lr=0.1), None),
+    "SGD momentum": ("sgd", dict(lr=0.1, momentum=0.9), None),
+    "SGD Nesterov + wd": ("sgd", dict(lr=0.1, momentum=0.8, nesterov=True, weight_decay=1e-4),
+                          None),
+    "Adam": ("adam", dict(lr=1e-3), None),
+    "Adam + wd": ("adam", dict(lr=1e-3, weight_decay=1e-4), None),
+    "SGD + StepLR": ("sgd", dict(lr=0.1, momentum=0.9), (2, 0.5)),
+}
+LOCKSTEP_BOUND = 1e-9   # the issue's bound on the largest weight difference after 1,000 steps
+
+
+def lockstep_setting(name: str, data, steps: int = 1000, steps_per_epoch: int = 100,
+                     batch_size: int = 10, sizes=(784, 30, 10), seed: int = 0,
+                     device="cpu", callback=None) -> np.ndarray:
+    """max |θ_scratch − θ_torch| over all parameters after each of `steps` steps.
+
+    An "epoch" is `steps_per_epoch` batches of the first steps_per_epoch·batch_size
+    images, in scratchnet's epoch_order, so StepLR changes the rate within the run.
+    callback(step), if given, is called after every step.
+    """
+    from torchnet.convert import to_torch
+    from torchnet.train import optimizer_for, small_batch_threads
+
+    kind, options, schedule = SETTINGS[name]
+    X, y = data[0][:steps_per_epoch * batch_size], data[1][:steps_per_epoch * batch_size]
+    Xt, yt = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
+    snet = scratchnet.Network(sizes, seed=seed)                      # float64
+    tnet = to_torch(snet, device)
+    sopt = (optim.SGD if kind == "sgd" else optim.Adam)(snet.parameters(), **options)
+    topt = optimizer_for(kind, tnet.parameters(), options, device)  # as torchnet.train.run
+    schedulers = []
+    if schedule:
+        schedulers = [optim.StepLR(sopt, *schedule),
+                      torch.optim.lr_scheduler.StepLR(topt, *schedule)]
+    diffs, current = np.empty(steps), 0
+    with threadpool_limits(1, user_api="blas"), small_batch_threads(batch_size, Xt.device):
+        for step, (epoch, idx) in zip(range(steps), _batch_stream(len(X), batch_size, seed)):
+            if epoch != current:                       # an epoch ended: the schedules move
+                current = epoch
+                for scheduler in schedulers:
+                    scheduler.step()
+            _, grads = snet.backprop(X[idx], y[idx])
+            sopt.step(grads)
+            topt.zero_grad()
+            tnet.loss(Xt[idx], yt[idx]).backward()
+            topt.step()
+            diffs[step] = max(float(np.abs(p - q.detach().cpu().numpy()).max())
+                              for p, q in zip(snet.parameters(), tnet.parameters()))
+            if callback is not None:
+                callback(step + 1)
+    return diffs
+
+
+def _batch_stream(n: int, batch_size: int, seed: int):
+    """(epoch, indices) of every batch, epoch after epoch, in scratchnet's batch order."""
+    for epoch in itertools.count():
+        for idx in batches(n, batch_size, seed, epoch):
+            yield epoch, idx
+
+
+def lockstep(settings=None, data=None, root="data", steps: int = 1000, **options) -> dict:
+    """lockstep_setting for each setting (all of SETTINGS by default), on real MNIST."""
+    data = data if data is not None else mnist.load("train", root)
+    return {name: lockstep_setting(name, data, steps, **options)
+            for name in (settings or SETTINGS)}
+
+
+def plot_lockstep(result: dict, path, bound: float = LOCKSTEP_BOUND):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for name, diffs in result.items():
+        steps = np.arange(1, len(diffs) + 1)
+        ax.plot(steps, np.where(diffs > 0, diffs, np.nan), label=name, lw=1.2)
+    ax.axhline(bound, color="k", ls="--", lw=0.8, label=f"bound {bound:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (batch of 10 MNIST images)")
+    ax.set_ylabel("max |θ_scratchnet − θ_torchnet| over all weights")
+    ax.set_title("Lock-step training in float64: scratchnet vs torchnet, 784-30-10 sigmoid")
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    runs.save_figure(fig, path)
+    plt.close(fig)
+    return path
+
+
+
+
+@click.command("lockstep")
+@click.option("--steps", type=click.IntRange(1), default=1000, show_default=True,
+              help="training steps per setting")
+@click.option("--data", "root", default="data", show_default=True,
+              type=click.Path(file_okay=False), help="folder holding MNIST/raw")
+@click.option("--quick", is_flag=True, help="50 steps per setting (or QUICK=1)")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+@device_option
+def command(steps, root, quick, quiet, device):
+    """Train both packages from the same weights on the same batches; compare the weights."""
+    quick, device = runs.quick_mode(quick), resolve_device(device)
+    steps_per_epoch = 100
+    if quick:
+        steps, steps_per_epoch = min(steps, 50), 10
+    try:
+        data = mnist.load("train", root)
+    except mnist.IDXError as err:
+        raise click.BadParameter(str(err), param_hint="--data") from None
+    result = {}
+    with click.progressbar(length=steps * len(SETTINGS), label="lockstep", hidden=quiet,
+                           file=sys.stderr) as bar:
+        for name in SETTINGS:
+            result[name] = lockstep_setting(name, data, steps, steps_per_epoch, device=device,
+                                            callback=lambda _: bar.update(1))
+    figure = plot_lockstep(result, runs.figures_dir("compare", quick) / "lockstep.png")
+    path = runs.results_dir("compare", quick) / "lockstep.json"
+    runs.write_json_atomic(path, {
+        "device": str(device), "steps": steps, "steps_per_epoch": steps_per_epoch,
+        "batch_size": 10, "sizes": [784, 30, 10], "bound": LOCKSTEP_BOUND,
+        "settings": {name: {"optimizer": SETTINGS[name][0], "options": SETTINGS[name][1],
+                            "step_lr": SETTINGS[name][2], "final": float(d[-1]),
+                            "max": float(d.max()), "max_abs_diff": d.tolist()}
+                     for name, d in result.items()}})
+    for name, d in result.items():
+        click.echo(f"{name:<20} after {steps} steps: {d[-1]:.2e}  (largest {d.max():.2e})")
+    worst = max(float(d.max()) for d in result.values())
+    click.echo(f"worst {worst:.2e} (bound {LOCKSTEP_BOUND:g}) -> {path}, {figure}")
+    if worst > LOCKSTEP_BOUND:
+        raise SystemExit(1)

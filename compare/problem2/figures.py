@@ -1,0 +1,58 @@
+"""Problem 2's figures, drawn from the results of its runs."""
+from __future__ import annotations
+
+from .. import plots, runs
+from . import PROBLEM
+
+# The student's reported accuracies for SGD at lr 0.001 (Problem 2 solution), for reference.
+STUDENT_SGD_1E3 = (0.8258, 0.8739, 0.8919, 0.9014, 0.9071, 0.9117, 0.9145, 0.9181, 0.9200,
+                   0.9229, 0.9235, 0.9257, 0.9289, 0.9289, 0.9307, 0.9321, 0.9329, 0.9345,
+                   0.9350, 0.9367, 0.9376, 0.9392, 0.9386, 0.9405, 0.9394, 0.9404, 0.9418,
+                   0.9427, 0.9430, 0.9445)
+
+
+def _subset(results, prefix):
+    return {k: v for k, v in results.items() if k.startswith(prefix)}
+
+
+def make_figures(results: dict, labels: dict, quick: bool) -> list:
+    folder = runs.figures_dir(PROBLEM, quick)
+    paths = []
+
+    fig, (ax,) = plots.figure()
+    plots.accuracy_curves(ax, _subset(results, "a-"), labels,   # identical curves: draw both
+                          styles={"a-baseline-torch": {"lw": 4, "alpha": 0.45},
+                                  "a-baseline-scratch": {"ls": "--", "color": "k", "lw": 1.2}})
+    ax.plot(range(1, 31), STUDENT_SGD_1E3, ":", color="grey", label="student's solution (reported)")
+    ax.axhline(0.95, color="k", lw=0.8, ls="--", label="homework: 'just below 0.95'")
+    ax.legend(fontsize=8)
+    ax.set_title("(a) Baseline 784-30-10 sigmoid, SGD lr=1e-3 Nesterov 0.8, wd 1e-4, batch 10\n"
+                 "both implementations from the same initial weights and batch order")
+    paths.append(runs.save_figure(fig, folder / "a_baseline.png"))
+    plots.close(fig)
+
+    for prefix, title, name in (("b-", "(b) SGD (Nesterov 0.8, wd 1e-4): learning-rate sweep",
+                                 "b_sgd_sweep.png"),
+                                ("c-", "(c) Adam (betas 0.9/0.999, wd 1e-4): learning-rate sweep",
+                                 "c_adam_sweep.png")):
+        fig, (ax,) = plots.figure()
+        plots.accuracy_curves(ax, _subset(results, prefix), labels, ylim=(0.0, 1.0))
+        ax.set_title(title + ", 784-30-10 sigmoid, batch 10")
+        paths.append(runs.save_figure(fig, folder / name))
+        plots.close(fig)
+
+    fig, (ax,) = plots.figure()
+    best = {k: v for k, v in results.items()
+            if k in (best_rate(results, "b-"), best_rate(results, "c-"), "d-recipe")}
+    plots.accuracy_curves(ax, best, labels, ylim=(0.9, 1.0))
+    ax.set_title("(d) Best SGD and Adam rates of the sweeps against the chosen recipe")
+    paths.append(runs.save_figure(fig, folder / "d_best.png"))
+    plots.close(fig)
+    return paths
+
+
+def best_rate(results: dict, prefix: str) -> str | None:
+    """Name of the sweep run with the highest final accuracy (diverged runs excluded)."""
+    scored = [(r["final_accuracy"], k) for k, r in _subset(results, prefix).items()
+              if r["final_accuracy"] is not None and not r["diverged_at"]]
+    return max(scored)[1] if scored else None
