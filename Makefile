@@ -10,7 +10,7 @@ QUICK  ?=
 export QUICK
 
 .DEFAULT_GOAL := help
-.PHONY: help install data test test-slow test-gpu problem1 problem2 problem3 study checks all bench report clean
+.PHONY: help install data test test-slow test-gpu gpu-check problem1 problem2 problem3 study checks all bench report clean
 
 help:  ## list the targets
 	@echo "make targets (QUICK=1 for smoke runs):"
@@ -34,6 +34,9 @@ test-slow: data  ## run the slow tests too (full MNIST training)
 
 test-gpu: data  ## run the CUDA tests (they skip without a GPU)
 	$(BIN)/python -m pytest -m gpu
+
+gpu-check: data  ## the CUDA path: gpu tests, epoch bench, the three recipes on the card (says so and exits 0 without one)
+	$(BIN)/python scripts/gpu_check.py
 
 problem1: $(STAMP)  ## Problem 1: Rosenbrock optimizer study -> figures/problem1, results/problem1.json
 	$(BIN)/compare problem1
