@@ -98,32 +98,18 @@ def p3_results(folder: Path, quick: bool) -> None:
             write_run(folder, run, curve(0.9931, epochs), wall=1100.0)
 
 
-def p1_result(quick: bool) -> dict:
-    config = problem1.QUICK if quick else problem1.Problem1Config()
+FIXTURES = Path(__file__).parent / "fixtures" / "report"
 
-    def run(name, part, method, lr, final, to_tol, diverged=None):
-        return {"name": name, "part": part, "method": method, "label": method, "lr": lr,
-                "final_point": None if diverged else [1.0, 1.0],
-                "final_sq_error": None if diverged else final,
-                "min_sq_error": 34.0 if diverged else final / 10,
-                "steps_to_tol": to_tol, "diverged_at": diverged}
-    runs = [run("b_gd", "b", "gradient descent", 1e-4, 1.6e-4, None),
-            run("b_momentum", "b", "momentum", 1e-4, 1e-25, 27534),
-            run("b_adam", "b", "Adam", 1e-4, 4.6e-11, 55251),
-            run("c_momentum", "c", "momentum", 1e-3, None, None, diverged=7),
-            run("c_adam", "c", "Adam", 1e-3, 2e-9, 6902),
-            run("d_adam", "d", "Adam", 1e-2, 9.4e-9, 2361),
-            run("d_momentum", "d", "momentum", 1e-2, None, None, diverged=6),
-            run("d_momentum_best", "d", "momentum", 1.41e-4, 3.5e-26, 13354)]
-    threshold = {"largest_stable": 2.82e-4, "smallest_diverging": 2.88e-4,
-                 "predicted_at_start": 9.94e-5, "predicted_at_minimum": 2e-3,
-                 "observations": "GD observation sentence."}
-    return {"problem": 1, "function": "f(x, y) = (1 - x)^2 + 100 (y - x^2)^2",
-            "typo": "the statement's (1 - x^2) is a typo", "config": config.to_dict(),
-            "hash": config.short_hash(), "runs": runs,
-            "best_stable_rate": {"gd": 2.75e-4, "momentum": 1.41e-4, "adam": 0.056},
-            "thresholds": {"curvature": {"start": 20130.4, "minimum": 1001.6}, "gd": threshold},
-            "tradeoff_d": "Trade-off sentence from the producer."}
+
+def p1_result(quick: bool) -> dict:
+    """results/problem1.json as compare problem1 wrote it (real numbers, the sweeps left out).
+
+    The hash is set to the current config's, so a change of Problem1Config's
+    defaults does not turn the fixture stale.
+    """
+    data = json.loads((FIXTURES / ("problem1.quick.json" if quick else "problem1.json")).read_text())
+    data["hash"] = (problem1.QUICK if quick else problem1.Problem1Config()).short_hash()
+    return data
 
 
 def make_tree(root: Path, quick: bool = False, study: bool = False) -> Path:
@@ -173,6 +159,56 @@ def result_file(results: Path, problem: str, name: str) -> Path:
 def tree(tmp_path) -> Path:
     make_tree(tmp_path)
     return tmp_path
+
+
+# ---------------------------------------------------------------- golden reports
+# REPORT.md of fixed trees, as committed under tests/fixtures/report/REPORT.<kind>.md: a
+# change of the report's words shows up as a diff there. After a deliberate change,
+# regenerate them with UPDATE_GOLDEN=1 and commit the new files on their own.
+GOLDEN_MTIME = 1735787040.0      # 2025-01-02 03:04 UTC: the header's "When" stays put
+GOLDEN = ("full", "quick", "partial", "empty", "scratch")
+
+
+def golden_report(kind: str, root: Path) -> str:
+    """The report of one fixed tree under root: full, quick, partial, empty or scratch.
+
+    partial: the study run; the baseline stale; the augmented recipe, the Adam
+    sweep and the timings missing; Problem 1 stale; one figure missing and one
+    older than its results.
+    """
+    if kind != "empty":
+        make_tree(root, quick=kind == "quick", study=kind == "partial")
+    results = root / "results"
+    if kind == "partial":
+        path = result_file(results, "problem2", "a-baseline-torch")
+        data = json.loads(path.read_text())
+        data["run"]["config"]["epochs"] = 29
+        path.unlink()
+        (path.parent / "a-baseline-torch-0badc0de.json").write_text(json.dumps(data))
+        result_file(results, "problem3", "best-augmented").unlink()
+        for path in (results / "problem2").glob("c-adam-*.json"):
+            path.unlink()
+        (results / "bench.json").unlink()
+        data = json.loads((results / "problem1.json").read_text())
+        data["hash"], data["config"]["n_steps"] = "00000000", 5000
+        (results / "problem1.json").write_text(json.dumps(data))
+        (root / "figures" / "problem2" / "b_sgd_sweep.png").unlink()
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (GOLDEN_MTIME, GOLDEN_MTIME))
+    if kind == "partial":
+        os.utime(root / "figures" / "problem2" / "a_baseline.png", (0, 0))
+    src = report.collect(results, kind == "quick", "scratch" if kind == "scratch" else "torch")
+    return report.build(src, root / "figures", root / "REPORT.md").text
+
+
+@pytest.mark.parametrize("kind", GOLDEN)
+def test_report_matches_golden(kind, tmp_path):
+    text = golden_report(kind, tmp_path)
+    golden = FIXTURES / f"REPORT.{kind}.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- tests
@@ -267,10 +303,11 @@ def test_problem1_stale_when_its_config_changed(tree):
 
 def test_problem1_answers_from_the_json(tree):
     text = build(tree).text
-    assert "Momentum is the fastest: its squared error drops below 1e-06 at step 27,534" in text
+    assert ("Momentum (γ = 0.9) is the fastest: its squared error drops below 1e-06 at "
+            "step 27,534") in text
     assert "Gradient descent never gets below 1e-06 in 100,000 steps" in text
-    assert "**Better at η = 0.001: Adam.**" in text
-    assert "Trade-off sentence from the producer." in text
+    assert "**Better at η = 0.001: Adam (homework: ε inside √).**" in text
+    assert "Trade-off: Adam accepts a rate 62× momentum's threshold" in text
 
 
 def test_out_in_docs_copies_figures_and_links_them(tree):
