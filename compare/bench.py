@@ -25,6 +25,8 @@ from datetime import datetime, timezone
 import click
 import numpy as np
 
+from torchnet.cli import device_callback
+
 from . import reference, runs
 from .problem1 import rosenbrock
 
@@ -185,7 +187,7 @@ def print_rows(rows) -> None:
 @click.option("--quick", is_flag=True, help="Time 1/10 of an epoch and scale up (also QUICK=1); "
               "skips the homework loop, which cannot run on a subset.")
 @click.option("--full", is_flag=True, help="Also time `make clean all` at full specification.")
-@click.option("--device", "devices", multiple=True, default=None,
+@click.option("--device", "devices", multiple=True, default=None, callback=device_callback,
               help="torch devices to time (default: cpu, plus cuda when available).")
 @click.option("--data", "root", default="data", show_default=True, help="MNIST root folder.")
 @click.option("--quiet", is_flag=True, help="Print only the table.")

@@ -32,10 +32,34 @@ class LazyGroup(click.Group):
         module = importlib.import_module(SUBCOMMANDS[name][0])
         return module.command
 
+    def invoke(self, ctx):
+        """Run the subcommand; a damaged MNIST file or a missing device found deep inside
+        it becomes a one-line usage error (exit status 2), not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except ValueError as err:
+            if isinstance(err, _input_errors()):
+                raise click.UsageError(str(err)) from None
+            raise
+
     def format_commands(self, ctx, formatter):
         rows = [(name, help_text) for name, (_, help_text) in SUBCOMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _input_errors() -> tuple:
+    """The exception classes that mean a bad input, not a bug (torch's only if loaded)."""
+    import sys
+
+    from scratchnet.mnist import IDXError
+    from scratchnet.network import NetworkFileError
+
+    errors = [IDXError, NetworkFileError]
+    device = sys.modules.get("torchnet.device")
+    if device is not None:
+        errors.append(device.DeviceError)
+    return tuple(errors)
 
 
 @click.group(cls=LazyGroup)

@@ -9,6 +9,7 @@ The CLI is thin: it parses, shows progress, calls the library, prints a summary.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import activations, costs, init as inits
-from .config import DTYPES, OPTIMIZERS, TrainConfig
+from .config import DTYPES, OPTIMIZERS, RANGES, Bound, TrainConfig, available_memory
 
 MNIST_INPUTS, MNIST_CLASSES = 784, 10
 DEFAULT = TrainConfig()  # the homework's baseline
@@ -56,9 +57,30 @@ def _option(name, help, **kwargs):
     return click.option(flag, name, default=default, show_default=True, help=help, **kwargs)
 
 
-POSITIVE = click.FloatRange(0, min_open=True)
-NONNEGATIVE = click.FloatRange(0)
-FRACTION = click.FloatRange(0, 1, max_open=True)  # [0, 1)
+class FiniteFloatRange(click.FloatRange):
+    """click.FloatRange that also refuses inf and nan (which compare false with every bound)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number"
+                      + (f" ({self._describe_range()})" if self.min is not None
+                         or self.max is not None else ""), param, ctx)
+        return number
+
+
+def click_type(bound: Bound) -> click.ParamType:
+    """The click type of a config.RANGES entry: the CLI accepts what TrainConfig accepts."""
+    if bound.integer:
+        return click.IntRange(bound.low, bound.high, min_open=bound.low_open,
+                              max_open=bound.high_open)
+    return FiniteFloatRange(bound.low, bound.high, min_open=bound.low_open,
+                            max_open=bound.high_open)
+
+
+def _number(name, help):
+    """--name for a numeric TrainConfig field, typed by its range in config.RANGES."""
+    return _option(name, help, type=click_type(RANGES[name]))
 
 OPTIONS = {  # TrainConfig field -> its click option
     "sizes": _option("sizes", "layer widths, input first: 784,...,10", callback=parse_sizes,
@@ -68,32 +90,29 @@ OPTIONS = {  # TrainConfig field -> its click option
     "cost": _option("cost", "cross_entropy: softmax + NLL; quadratic: sigmoid output, "
                     "½‖a−y‖²", type=click.Choice(list(costs.COSTS))),
     "init": _option("init", "weight initialization", type=click.Choice(list(inits.INITS))),
-    "dropout": _option("dropout", "probability of zeroing a hidden unit while training",
-                       type=FRACTION),
+    "dropout": _number("dropout", "probability of zeroing a hidden unit while training"),
     "batchnorm": _option("batchnorm", "batch norm between each hidden linear layer and its "
                          "activation"),
     "optimizer": _option("optimizer", "optimizer", type=click.Choice(list(OPTIMIZERS))),
-    "lr": _option("lr", "learning rate", type=POSITIVE),
-    "momentum": _option("momentum", "SGD momentum", type=NONNEGATIVE),
-    "dampening": _option("dampening", "SGD dampening", type=NONNEGATIVE),
+    "lr": _number("lr", "learning rate"),
+    "momentum": _number("momentum", "SGD momentum"),
+    "dampening": _number("dampening", "SGD dampening"),
     "nesterov": _option("nesterov", "SGD Nesterov momentum (needs momentum > 0)"),
-    "weight_decay": _option("weight_decay", "L2 weight decay (SGD and Adam)", type=NONNEGATIVE),
-    "beta1": _option("beta1", "Adam's β₁", type=FRACTION),
-    "beta2": _option("beta2", "Adam's β₂", type=FRACTION),
-    "eps": _option("eps", "Adam's ε", type=NONNEGATIVE),
-    "step_size": _option("step_size", "StepLR period in epochs (0: constant learning rate)",
-                         type=click.IntRange(0)),
-    "gamma": _option("gamma", "StepLR factor", type=POSITIVE),
-    "batch_size": _option("batch_size", "mini-batch size", type=click.IntRange(1)),
-    "epochs": _option("epochs", "number of epochs", type=click.IntRange(1)),
-    "seed": _option("seed", "seed of the initialization, batch order and dropout",
-                    type=click.IntRange(0)),
+    "weight_decay": _number("weight_decay", "L2 weight decay (SGD and Adam)"),
+    "beta1": _number("beta1", "Adam's β₁"),
+    "beta2": _number("beta2", "Adam's β₂"),
+    "eps": _number("eps", "Adam's ε"),
+    "step_size": _number("step_size", "StepLR period in epochs (0: constant learning rate)"),
+    "gamma": _number("gamma", "StepLR factor"),
+    "batch_size": _number("batch_size", "mini-batch size"),
+    "epochs": _number("epochs", "number of epochs"),
+    "seed": _number("seed", "seed of the initialization, batch order and dropout"),
     "dtype": _option("dtype", "floating-point type", type=click.Choice(list(DTYPES))),
     "validation": _option("validation", "train on the first 50,000 images and evaluate on "
                           "the last 10,000 instead of the test set"),
-    "train_subset": _option("train_subset", "use only the first N training images (0: all)",
-                            type=click.IntRange(0)),
+    "train_subset": _number("train_subset", "use only the first N training images (0: all)"),
 }
+assert set(RANGES) <= set(OPTIONS), "every numeric field has a typed option"
 
 
 def config_options(func=None, *, skip=()):
@@ -124,6 +143,38 @@ def config_from_options(options: dict, config_class=TrainConfig) -> TrainConfig:
         raise click.UsageError(str(err)) from None
 
 
+def check_memory(config: TrainConfig, available: int | None = None,
+                 what: str = "the memory available") -> None:
+    """A usage error, before any work, if the run would not fit in memory (with the estimate)."""
+    try:
+        config.check_memory(available_memory() if available is None else available, what)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--sizes") from None
+
+
+def check_outputs(**paths) -> None:
+    """Usage errors, before any work, for output paths that cannot be written.
+
+    paths: option name -> Path or None, e.g. out=..., save=.... Folders are
+    created where they can be; two options naming the same file are refused.
+    """
+    from .atomic import NotWritable, check_writable
+
+    given = {name: Path(p) for name, p in paths.items() if p is not None}
+    seen = {}
+    for name, path in given.items():
+        hint = "--" + name.replace("_", "-")
+        key = path.resolve()
+        if key in seen:
+            raise click.BadParameter(f"{str(path)!r} is also given to {seen[key]}; "
+                                     "give each output its own file", param_hint=hint)
+        seen[key] = hint
+        try:
+            check_writable(path)
+        except NotWritable as err:
+            raise click.BadParameter(str(err), param_hint=hint) from None
+
+
 def load_mnist(config: TrainConfig, root: Path):
     """(train_data, eval_data), or a usage error saying how to get MNIST."""
     from .mnist import IDXError
@@ -136,6 +187,33 @@ def load_mnist(config: TrainConfig, root: Path):
         return load_data(config, root)
     except IDXError as err:
         raise click.BadParameter(f"{err}", param_hint="--data") from None
+    except ValueError as err:                 # the config does not fit the data (subset, batch)
+        raise click.UsageError(str(err)) from None
+
+
+def write_outputs(out: Path | None, record: dict, save: Path | None, net) -> None:
+    """Write the history (--out) and the network (--save) as one pair.
+
+    Both are written under temporary names first and renamed only when both
+    are complete: a failure (a full disk, an interrupt) leaves the old pair
+    or the new pair, never a mix, and no temporary file. A failure is a
+    one-line error (exit status 1).
+    """
+    from .atomic import AtomicFiles, json_bytes
+
+    if out is None and save is None:
+        return
+    try:
+        with AtomicFiles() as files:
+            if out is not None:
+                blob = json_bytes(record)
+                files.stage(out, lambda f: f.write(blob))
+            if save is not None:
+                files.stage(save, net.save)
+    except OSError as err:
+        names = " and ".join(str(p) for p in (out, save) if p is not None)
+        raise click.ClickException(f"could not write {names}: {err.strerror or err}; "
+                                   "nothing was replaced") from None
 
 
 def epoch_line(epoch: int, epochs: int, history, eval_name: str) -> str:
@@ -202,9 +280,11 @@ out_option = click.option("--out", type=click.Path(dir_okay=False, path_type=Pat
 @click.option("--quiet", is_flag=True, help="no progress bar and no per-epoch lines")
 def train(data_root, out, save, quiet, **options):
     """Train one network on MNIST and report its accuracy epoch by epoch."""
-    from .train import run, write_json_atomic
+    from .train import run
 
     config = config_from_options(options)
+    check_memory(config)
+    check_outputs(out=out, save=save)
     train_data, eval_data = load_mnist(config, data_root)
     eval_name = "validation" if config.validation else "test"
     start = time.perf_counter()
@@ -212,12 +292,8 @@ def train(data_root, out, save, quiet, **options):
         net, history = run(config, train_data, eval_data, callback=on_epoch)
     seconds = time.perf_counter() - start
     click.echo(final_line(config, history, eval_name, seconds))
-    if out is not None:
-        write_json_atomic(out, {"package": "scratchnet", "config": config.to_dict(),
-                                "history": history.to_dict()})
-    if save is not None:
-        save.parent.mkdir(parents=True, exist_ok=True)
-        net.save(save)
+    write_outputs(out, {"package": "scratchnet", "config": config.to_dict(),
+                        "history": history.to_dict()}, save, net)
 
 
 if __name__ == "__main__":

@@ -21,25 +21,79 @@ class IDXError(ValueError):
     """An IDX file is missing, truncated or not what its header says."""
 
 
+def _shape(path: Path, head: bytes, size: int, ndim: int) -> tuple[int, ...]:
+    """The shape an IDX file's header declares, checked against the file's size."""
+    header = 4 + 4 * ndim
+    if len(head) < header:
+        raise IDXError(f"{path}: {size} bytes, too short for an IDX header "
+                       "(damaged; run `make data` to replace it)")
+    zero, dtype_code, dims = head[:2], head[2], head[3]
+    if zero != b"\x00\x00" or dtype_code != 0x08 or dims != ndim:
+        raise IDXError(f"{path}: bad magic number {head[:4].hex()}, expected "
+                       f"0000080{ndim} (unsigned bytes, {ndim} dimensions; damaged or not "
+                       "an MNIST file: run `make data` to replace it)")
+    shape = tuple(int(d) for d in np.frombuffer(head, ">u4", count=ndim, offset=4))
+    expected = header + int(np.prod(shape, dtype=object))
+    if size != expected:
+        raise IDXError(f"{path}: {size} bytes, but its header {shape} "
+                       f"needs {expected} (truncated or corrupted; run `make data` to replace it)")
+    return shape
+
+
+def _missing(path: Path) -> IDXError:
+    return IDXError(f"{path}: no such file (run `make data` or `compare data`)")
+
+
 def read_idx(path: Path | str, ndim: int) -> np.ndarray:
     """Parse one IDX file of unsigned bytes with `ndim` dimensions."""
     path = Path(path)
     if not path.is_file():
-        raise IDXError(f"{path}: no such file (run `make data` or `compare data`)")
+        raise _missing(path)
     blob = path.read_bytes()
-    header = 4 + 4 * ndim
-    if len(blob) < header:
-        raise IDXError(f"{path}: {len(blob)} bytes, too short for an IDX header")
-    zero, dtype_code, dims = blob[:2], blob[2], blob[3]
-    if zero != b"\x00\x00" or dtype_code != 0x08 or dims != ndim:
-        raise IDXError(f"{path}: bad magic number {blob[:4].hex()}, expected "
-                       f"0000080{ndim} (unsigned bytes, {ndim} dimensions)")
-    shape = tuple(int(d) for d in np.frombuffer(blob, ">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape))
-    if len(blob) != expected:
-        raise IDXError(f"{path}: {len(blob)} bytes, but its header {shape} "
-                       f"needs {expected} (truncated or corrupted)")
-    return np.frombuffer(blob, np.uint8, offset=header).reshape(shape)
+    shape = _shape(path, blob[:4 + 4 * ndim], len(blob), ndim)
+    return np.frombuffer(blob, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def check_idx(path: Path | str, ndim: int) -> tuple[int, ...]:
+    """The shape of one IDX file, checked against its size without reading it all."""
+    path = Path(path)
+    if not path.is_file():
+        raise _missing(path)
+    with open(path, "rb") as f:
+        head = f.read(4 + 4 * ndim)
+    return _shape(path, head, path.stat().st_size, ndim)
+
+
+def check_labels(path: Path, labels: np.ndarray) -> None:
+    """Every label must be a digit 0-9 (a bad one would fail in the middle of training)."""
+    if labels.size and labels.max() > 9:
+        where = int(np.argmax(labels > 9))
+        raise IDXError(f"{path}: label {labels[where]} at index {where} is not a digit 0-9 "
+                       "(damaged; run `make data` to replace it)")
+
+
+def _check_images(path: Path, shape: tuple) -> None:
+    if tuple(shape[1:]) != (28, 28):
+        raise IDXError(f"{path}: images of shape {tuple(shape[1:])}, MNIST's are (28, 28) "
+                       "(damaged or not MNIST; run `make data` to replace it)")
+
+
+def verify(split: str, root: Path | str = "data") -> int:
+    """Check the split's two files as load_raw() would, cheaply; return the number of images.
+
+    For readers that parse the files themselves (torchnet's, through torchvision):
+    the headers and sizes of both files, matching counts, every label a digit.
+    """
+    if split not in FILES:
+        raise ValueError(f"split must be one of {sorted(FILES)}, got {split!r}")
+    folder = Path(root) / "MNIST" / "raw"
+    shape = check_idx(folder / FILES[split][0], 3)
+    _check_images(folder / FILES[split][0], shape)
+    labels = read_idx(folder / FILES[split][1], 1)       # small: read them all
+    if shape[0] != len(labels):
+        raise IDXError(f"{folder}: {shape[0]} {split} images but {len(labels)} labels")
+    check_labels(folder / FILES[split][1], labels)
+    return shape[0]
 
 
 def load_raw(split: str, root: Path | str = "data") -> tuple[np.ndarray, np.ndarray]:
@@ -48,11 +102,11 @@ def load_raw(split: str, root: Path | str = "data") -> tuple[np.ndarray, np.ndar
         raise ValueError(f"split must be one of {sorted(FILES)}, got {split!r}")
     folder = Path(root) / "MNIST" / "raw"
     images = read_idx(folder / FILES[split][0], 3)
+    _check_images(folder / FILES[split][0], images.shape)
     labels = read_idx(folder / FILES[split][1], 1)
     if len(images) != len(labels):
         raise IDXError(f"{folder}: {len(images)} {split} images but {len(labels)} labels")
-    if labels.max(initial=0) > 9:
-        raise IDXError(f"{folder / FILES[split][1]}: label {labels.max()} is not a digit")
+    check_labels(folder / FILES[split][1], labels)
     return images, labels
 
 

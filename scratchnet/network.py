@@ -29,6 +29,10 @@ from . import activations, costs, init as inits
 from .layers import BatchNorm, dropout_backward, dropout_forward
 
 
+class NetworkFileError(ValueError):
+    """A saved network (.npz) that is missing, damaged or not what its options say."""
+
+
 class Network:
     def __init__(self, sizes, activation="sigmoid", cost="cross_entropy",
                  init="xavier_normal", seed=None, dropout=0.0, batchnorm=False,
@@ -161,15 +165,62 @@ class Network:
             target[...] = value
         return self
 
-    def save(self, path: Path | str) -> None:
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
+    def save(self, path) -> None:
+        """Write the network as .npz: to a path atomically (scratchnet.atomic), or to a
+        binary file object (so it can be staged with other files: atomic.AtomicFiles)."""
+        def write(f):
             np.savez(f, __options__=np.array(json.dumps(self.options())), **self.state())
-        tmp.replace(path)
+
+        if hasattr(path, "write"):
+            write(path)
+            return
+        from .atomic import write_atomic
+
+        write_atomic(path, write)             # a file object: np.savez appends no ".npz"
 
     @classmethod
     def load(cls, path: Path | str) -> "Network":
-        with np.load(path) as data:
-            net = cls(**json.loads(str(data["__options__"])))
-            return net.load_state({k: data[k] for k in data.files if k != "__options__"})
+        """The network saved at path; NetworkFileError naming the file if it is damaged:
+        not an .npz, options or arrays missing, shapes that do not match, NaN or inf values."""
+        import zipfile
+
+        def damaged(why):
+            return NetworkFileError(f"{path}: {why}")
+
+        try:
+            data = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise NetworkFileError(f"{path}: no such file") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            raise damaged("not a saved network (damaged, truncated or not an .npz archive)") \
+                from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise damaged("not a saved network (a single array, not an .npz archive)")
+        with data:
+            try:
+                arrays = {k: data[k] for k in data.files}
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+                raise damaged(f"damaged archive ({err})") from None
+        if "__options__" not in arrays:
+            raise damaged("no '__options__' entry: not saved by Network.save")
+        try:
+            options = json.loads(str(arrays.pop("__options__")))
+            net = cls(**options)
+        except (ValueError, TypeError, KeyError) as err:
+            raise damaged(f"its options are damaged ({err})") from None
+        expected = net.state()
+        missing = sorted(set(expected) - set(arrays), key=list(expected).index)
+        if missing:
+            raise damaged(f"array{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                          f"missing for a {'-'.join(map(str, net.sizes))} network")
+        for name, target in expected.items():
+            value = arrays[name]
+            if value.shape != target.shape:
+                raise damaged(f"{name} has shape {value.shape}, a {'-'.join(map(str, net.sizes))}"
+                              f" network needs {target.shape}")
+            if not np.issubdtype(value.dtype, np.floating):
+                raise damaged(f"{name} holds {value.dtype} values, not floats")
+            if not np.isfinite(value).all():
+                raise damaged(f"{name} holds NaN or infinite values (was it saved after the "
+                              "training diverged?)")
+        return net.load_state(arrays)

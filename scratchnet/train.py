@@ -5,15 +5,15 @@ so a run in either package can be compared with the other epoch for epoch.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+from .atomic import write_json_atomic
 
 
 @dataclass
@@ -48,13 +48,8 @@ class History:
         write_json_atomic(path, self.to_dict())
 
 
-def write_json_atomic(path: Path | str, data) -> None:
-    """Write JSON under a temporary name, then rename: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, allow_nan=True) + "\n")
-    os.replace(tmp, path)
+# write_json_atomic lives in scratchnet/atomic.py (a unique temporary name, fsync,
+# rename); it stays importable from here.
 
 
 SMALL_BATCH = 32  # at or below this batch size, BLAS runs single-threaded in train()
@@ -145,6 +140,7 @@ def load_data(config, root="data"):
     else:
         train_data = mnist.load("train", root, dtype)
         eval_data = mnist.load("test", root, dtype)
+    config.check_data(len(train_data[0]))    # a subset no larger than the data; no batch of 1
     if config.train_subset:
         train_data = tuple(a[:config.train_subset] for a in train_data)
     return train_data, eval_data

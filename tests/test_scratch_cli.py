@@ -83,13 +83,14 @@ def test_help_shows_the_baseline_defaults():
     (["--sizes", "784,30,5"], ["10", "last"]),
     (["--lr", "-0.1"], ["--lr", "-0.1", "x>0"]),
     (["--lr", "0"], ["--lr", "0.0", "x>0"]),
-    (["--lr", "nan"], ["lr=nan", "positive"]),
+    (["--lr", "nan"], ["--lr", "'nan'", "not a finite number"]),
+    (["--lr", "inf"], ["--lr", "'inf'", "not a finite number"]),
     (["--activation", "swish"], ["--activation", "'swish'", "sigmoid", "relu", "tanh"]),
     (["--init", "he"], ["--init", "'he'", "kaiming_uniform"]),
     (["--optimizer", "rmsprop"], ["--optimizer", "'rmsprop'", "sgd", "adam"]),
     (["--dropout", "1"], ["--dropout", "0<=x<1"]),
     (["--epochs", "0"], ["--epochs", "x>=1"]),
-    (["--seed", "-1"], ["--seed", "x>=0"]),
+    (["--seed", "-1"], ["--seed", "0<=x<9223372036854775808"]),
     (["--momentum", "0"], ["nesterov", "momentum > 0"]),
 ])
 def test_bad_values_are_usage_errors(args, expected):

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from scratchnet.cli import (config_from_options, config_options, data_option, epoch_progress,
-                            final_line, out_option)
+from scratchnet.cli import (FiniteFloatRange, check_memory, check_outputs, config_from_options,
+                            config_options, data_option, epoch_progress, final_line, out_option,
+                            write_outputs)
 from scratchnet.config import DTYPES
 
 from .device import DEVICES
@@ -30,14 +31,34 @@ def resolve_device(name: str, dtype: str):
     return device
 
 
+def device_callback(ctx, param, value):
+    """click callback for a --device option: refuse, before any work, a device this machine
+    lacks (naming those it has). Gives back the canonical name(s) ('auto' -> 'cuda', say),
+    strings, so they can travel to worker processes; several for a `multiple` option."""
+    from .device import DeviceError, resolve
+
+    if value is None:
+        return None
+    names = [value] if isinstance(value, str) else list(value)
+    try:
+        resolved = [str(resolve(name)) for name in names]
+    except DeviceError as err:
+        raise click.BadParameter(str(err), ctx=ctx, param=param) from None
+    return resolved[0] if isinstance(value, str) else tuple(resolved)
+
+
 def load_mnist(config, root: Path, device):
     """(train_data, eval_data) as tensors on the device, or a usage error on how to get MNIST."""
+    from scratchnet.mnist import IDXError
+
     from .train import load_data
 
     try:
         return load_data(config, root, device)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, IDXError) as err:
         raise click.BadParameter(str(err), param_hint="--data") from None
+    except ValueError as err:                 # the config does not fit the data (subset, batch)
+        raise click.UsageError(str(err)) from None
 
 
 @click.group()
@@ -55,24 +76,25 @@ def main():
 @out_option
 @click.option("--save", type=click.Path(dir_okay=False, path_type=Path), metavar="NET.npz",
               help="save the trained network in scratchnet's format (scratchnet.Network.load)")
-@click.option("--augment-shift", type=click.FloatRange(0, 28, max_open=True), default=0.0,
+@click.option("--augment-shift", type=FiniteFloatRange(0, 28, max_open=True), default=0.0,
               show_default=True, help="on-the-fly augmentation: random shifts up to this many pixels")
-@click.option("--augment-rotation", type=click.FloatRange(0, 180, max_open=True), default=0.0,
+@click.option("--augment-rotation", type=FiniteFloatRange(0, 180, max_open=True), default=0.0,
               show_default=True, help="on-the-fly augmentation: random rotations up to ± degrees")
-@click.option("--augment-scale", type=click.FloatRange(0, 1, max_open=True), default=0.0,
+@click.option("--augment-scale", type=FiniteFloatRange(0, 1, max_open=True), default=0.0,
               show_default=True, help="on-the-fly augmentation: random zoom within 1 ± this")
 @click.option("--quiet", is_flag=True, help="no progress bar and no per-epoch lines")
 def train(device, data_root, out, save, augment_shift, augment_rotation, augment_scale, quiet,
           **options):
     """Train one network on MNIST and report its accuracy epoch by epoch."""
-    from scratchnet.train import write_json_atomic
-
     from .augment import Augment
     from .convert import to_scratch
+    from .device import free_memory
     from .train import run
 
     config = config_from_options(options)
     device = resolve_device(device, config.dtype)
+    check_memory(config, free_memory(device), f"the memory free on {device}")
+    check_outputs(out=out, save=save)
     train_data, eval_data = load_mnist(config, data_root, device)
     eval_name = "validation" if config.validation else "test"
     start = time.perf_counter()
@@ -84,16 +106,13 @@ def train(device, data_root, out, save, augment_shift, augment_rotation, augment
                            augment=augment)
     seconds = time.perf_counter() - start
     click.echo(final_line(config, history, eval_name, seconds))
-    if out is not None:
-        write_json_atomic(out, {"package": "torchnet", "device": str(device),
-                                "config": config.to_dict(),
-                                "augment": {"max_shift": augment_shift,
-                                            "max_rotation": augment_rotation,
-                                            "max_scale": augment_scale},
-                                "history": history.to_dict()})
-    if save is not None:
-        save.parent.mkdir(parents=True, exist_ok=True)
-        to_scratch(net).save(save)
+    write_outputs(out, {"package": "torchnet", "device": str(device),
+                        "config": config.to_dict(),
+                        "augment": {"max_shift": augment_shift,
+                                    "max_rotation": augment_rotation,
+                                    "max_scale": augment_scale},
+                        "history": history.to_dict()},
+                  save, to_scratch(net) if save is not None else None)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from scratchnet.mnist import VALIDATION_SIZE
+from scratchnet.mnist import FILES, VALIDATION_SIZE, IDXError, verify
 
 from .device import check_dtype, resolve
 from .network import dtype_of
@@ -25,7 +25,8 @@ def load(split: str = "train", root: Path | str = "data", dtype="float64",
 
     split: 'train', 'test', or with validation=True the training set is split
     as in scratchnet.mnist.load: 'train' gives the first 50,000 images and
-    'validation' the last 10,000.
+    'validation' the last 10,000. Missing files raise FileNotFoundError, damaged
+    ones scratchnet.mnist.IDXError (a ValueError) naming the file.
     """
     from torchvision.datasets import MNIST  # imported here: only loading data needs it
 
@@ -34,11 +35,24 @@ def load(split: str = "train", root: Path | str = "data", dtype="float64",
     device, dtype = resolve(device), dtype_of(dtype)
     check_dtype(device, dtype)
     validation = validation or split == "validation"
+    source = "test" if split == "test" else "train"
+    folder = Path(root) / "MNIST" / "raw"
+    missing = [name for name in FILES[source] if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"MNIST not found under {folder}: no {', '.join(missing)} "
+                                "(run `make data` or `compare data`)")
+    # torchvision answers a damaged file with a bare AssertionError or a reshape error
+    # naming no file: check headers, sizes and labels first, with scratchnet's reader
+    verify(source, root)
     try:
         dataset = MNIST(str(root), train=split != "test", download=False)
     except RuntimeError as err:
-        raise FileNotFoundError(f"MNIST not found under {Path(root) / 'MNIST' / 'raw'} "
+        raise FileNotFoundError(f"MNIST not found under {folder} "
                                 f"(run `make data` or `compare data`): {err}") from None
+    except Exception as err:            # damaged in a way the checks above did not see
+        raise IDXError(f"{folder}: torchvision could not read the {source} files "
+                       f"({type(err).__name__}: {err}); run `make data` to replace them") \
+            from None
     images, labels = dataset.data, dataset.targets     # uint8 (N, 28, 28), int64 (N,)
     X = images.reshape(len(images), -1).to(dtype) / 255.0  # (N, 28, 28) -> (N, 784)
     y = labels.to(torch.int64)

@@ -165,6 +165,7 @@ def load_data(config, root="data", device="cpu"):
     else:
         train_data = data.load("train", root, config.dtype, device=device)
         eval_data = data.load("test", root, config.dtype, device=device)
+    config.check_data(len(train_data[0]))    # a subset no larger than the data; no batch of 1
     if config.train_subset:
         train_data = tuple(t[:config.train_subset] for t in train_data)
     return train_data, eval_data

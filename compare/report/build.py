@@ -24,7 +24,6 @@ the results, writes the header and puts the report together.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import click
+
+from scratchnet.atomic import write_text_atomic
 
 from .. import runs
 from ..checks.report import checks_section, timings_section
@@ -230,10 +231,7 @@ def write(report: Report, out: Path) -> Path:
     for source, destination in report.copies:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, destination)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(report.text, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return write_text_atomic(out, report.text)     # unique temporary, fsync, rename
 
 
 def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
