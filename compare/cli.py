@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "problem3": ("compare.problem3.experiment", "Problem 3: deep nets and vanishing gradients."),
     "bench": ("compare.bench", "Side-by-side timings -> results/bench.json."),
     "report": ("compare.report.build", "REPORT.md from results/ and figures/."),
+    "exercises": ("compare.exercises.cli", "Exercises: a student's copy of scratchnet, and its grader."),
 }
 
 
