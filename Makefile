@@ -10,7 +10,7 @@ QUICK  ?=
 export QUICK
 
 .DEFAULT_GOAL := help
-.PHONY: help install data test test-slow test-gpu gpu-check problem1 problem2 problem3 study checks all bench report clean
+.PHONY: help install data test test-slow test-gpu gpu-check problem1 problem2 problem3 study checks exercises check-exercises all bench report clean
 
 help:  ## list the targets
 	@echo "make targets (QUICK=1 for smoke runs):"
@@ -54,6 +54,12 @@ study: data  ## the studies behind the chosen recipes (validation split; slow)
 checks: data  ## scratchnet vs torchnet: compare gradcheck and compare lockstep
 	$(BIN)/compare gradcheck --quiet
 	$(BIN)/compare lockstep --quiet
+
+exercises: $(STAMP)  ## a student's copy of scratchnet in exercises/, the exercises emptied
+	$(BIN)/compare exercises new exercises
+
+check-exercises: data  ## grade the copy in exercises/: one row per exercise, with a diagnosis
+	$(BIN)/compare exercises check exercises
 
 all: problem1 problem2 problem3 checks report  ## the three problems, the cross-checks and REPORT.md
 
