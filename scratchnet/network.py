@@ -188,19 +188,19 @@ class Network:
             return NetworkFileError(f"{path}: {why}")
 
         try:
-            data = np.load(path, allow_pickle=False)
+            with open(path, "rb") as f:          # our own handle: np.load leaks its own
+                data = np.load(f, allow_pickle=False)   # when a truncated zip fails
+                if not isinstance(data, np.lib.npyio.NpzFile):
+                    raise damaged("not a saved network (a single array, not an .npz archive)")
+                with data:
+                    arrays = {k: data[k] for k in data.files}
         except FileNotFoundError:
             raise NetworkFileError(f"{path}: no such file") from None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+            if isinstance(err, NetworkFileError):
+                raise
             raise damaged("not a saved network (damaged, truncated or not an .npz archive)") \
                 from None
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise damaged("not a saved network (a single array, not an .npz archive)")
-        with data:
-            try:
-                arrays = {k: data[k] for k in data.files}
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
-                raise damaged(f"damaged archive ({err})") from None
         if "__options__" not in arrays:
             raise damaged("no '__options__' entry: not saved by Network.save")
         try:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,9 +26,11 @@ from pathlib import Path
 import click
 import numpy as np
 
+from scratchnet.atomic import AtomicFiles, json_bytes
+
 from . import rosenbrock as R
 from .figures import plot_all
-from ..runs import figures_dir, load_result, quick_mode, results_dir, write_json_atomic
+from ..runs import figures_dir, quick_mode, read_result, results_dir
 
 PROBLEM = "problem1"
 
@@ -411,21 +412,72 @@ def trajectories_path(config: Problem1Config, quick: bool) -> Path:
     return results_dir(PROBLEM, quick) / f"trajectories-{config.short_hash()}.npz"
 
 
+RESULT_KEYS = ("hash", "config", "runs", "best_stable_rate", "sweep", "thresholds")
+RUN_KEYS = ("name", "part", "method", "label", "lr", "final_sq_error", "steps_to_tol",
+            "diverged_at")
+
+
+def results_problem(results: dict, config: Problem1Config) -> str | None:
+    """What makes a stored results/problem1.json unusable for config, or None."""
+    missing = [k for k in RESULT_KEYS if k not in results]
+    if missing:
+        return "missing " + ", ".join(f"'{k}'" for k in missing)
+    if not isinstance(results["runs"], list) or not results["runs"]:
+        return "'runs' is empty or not a list"
+    for run in results["runs"]:
+        if not isinstance(run, dict) or any(k not in run for k in RUN_KEYS):
+            return "a run in 'runs' is incomplete"
+    if not isinstance(results["thresholds"], dict):
+        return "'thresholds' is not an object"
+    return None
+
+
+def load_trajectories(npz: Path, results: dict, config: Problem1Config):
+    """({run name: trajectory (n + 1, 2)}, None), or (None, why) if the .npz is unusable."""
+    import zipfile
+
+    names = [r["name"] for r in results["runs"]]
+    try:
+        with open(npz, "rb") as f, np.load(f, allow_pickle=False) as data:
+            missing = [name for name in names if name not in data.files]
+            if missing:
+                return None, f"no trajectory for {', '.join(missing)}"
+            trajectories = {name: data[name] for name in data.files}
+    except FileNotFoundError:
+        return None, "missing"
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError):
+        return None, "not a readable .npz (damaged or truncated)"
+    for name in names:
+        if trajectories[name].shape != (config.n_steps + 1, 2):
+            return None, (f"trajectory {name} has shape {trajectories[name].shape}, "
+                          f"expected {(config.n_steps + 1, 2)}")
+    return trajectories, None
+
+
 def load_or_compute(config: Problem1Config, quick: bool = False, force: bool = False,
-                    callback=None):
-    """(results, trajectories): from the cache if it holds this config, else computed and stored."""
+                    callback=None, on_damaged=None):
+    """(results, trajectories): from the cache if it holds this config, else computed and stored.
+
+    The cache is checked as it is read: a results file or trajectories file that
+    is damaged or incomplete is recomputed, after on_damaged(path, why) is told.
+    Both are written as a pair (atomically): an interrupt or a full disk leaves
+    the old pair or the new one.
+    """
     path, npz = json_path(quick), trajectories_path(config, quick)
-    results = None if force else load_result(path)
-    if results is not None and results.get("hash") == config.short_hash() and npz.exists():
-        with np.load(npz) as data:
-            return results, {name: data[name] for name in data.files}
+    tell = on_damaged or (lambda p, why: None)
+    if not force:
+        results, why = read_result(path, lambda r: results_problem(r, config))
+        if why is not None:
+            tell(path, why)
+        elif results is not None and results["hash"] == config.short_hash():  # else: stale
+            trajectories, npz_why = load_trajectories(npz, results, config)
+            if trajectories is not None:
+                return results, trajectories
+            tell(npz, npz_why)
     results, trajectories = compute(config, callback)
-    npz.parent.mkdir(parents=True, exist_ok=True)
-    tmp = npz.with_name(f".{npz.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:                            # a file object: no ".npz" appended
-        np.savez(fh, **trajectories)
-    os.replace(tmp, npz)
-    write_json_atomic(path, results)                       # last: it marks the cache complete
+    with AtomicFiles() as files:
+        files.stage(npz, lambda f: np.savez(f, **trajectories))   # a file object: no ".npz" added
+        files.stage(path, lambda f: f.write(json_bytes(results)))
     return results, trajectories
 
 
@@ -461,13 +513,17 @@ def command(quick, force, quiet):
     """Problem 1: GD, momentum and Adam on the Rosenbrock function; figures and JSON."""
     quick = quick_mode(quick)
     config = QUICK if quick else Problem1Config()
+    def damaged(path, why):
+        click.echo(f"{path} is damaged ({why}); recomputing", err=True)
+
     if quiet:
-        results, trajectories = load_or_compute(config, quick, force)
+        results, trajectories = load_or_compute(config, quick, force, on_damaged=damaged)
     else:
         with click.progressbar(length=len(config.methods), label="Problem 1 sweeps",
                                item_show_func=lambda s: s) as bar:
             results, trajectories = load_or_compute(
-                config, quick, force, callback=lambda label: bar.update(1, label))
+                config, quick, force, callback=lambda label: bar.update(1, label),
+                on_damaged=damaged)
     figures = plot_all(results, trajectories, figures_dir(PROBLEM, quick))
     if not quiet:
         click.echo("\n".join(table_lines(results)))
