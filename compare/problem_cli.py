@@ -5,11 +5,18 @@ import sys
 
 import click
 
-from torchnet.cli import device_callback
-
 from . import runs
 from .pool import Interrupted, cached_result, execute_all
 from .runs import IMPLS
+
+
+def device_callback(ctx, param, value):
+    """torchnet.cli.device_callback, imported when --device is checked: `compare report`
+    imports the problems' plans through this module and must not import torch."""
+    from torchnet.cli import device_callback as check
+
+    return check(ctx, param, value)
+
 
 def summary_rows(results: dict, labels: dict) -> list[tuple]:
     rows = []
