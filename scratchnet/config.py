@@ -214,7 +214,7 @@ class TrainConfig:
         buffers = 2 if self.optimizer == "adam" else (1 if self.momentum > 0 else 0)
         parameters = count * (2 + buffers) * item
         batch = min(self.batch_size, self.training_size(n_train))
-        activations = (4 * batch * sum(widths) + 2 * EVAL_CHUNK * max(widths)) * item
+        activations = (4 * batch * sum(widths) + 2 * EVAL_CHUNK * max(widths[1:])) * item
         data = (MNIST_TRAIN + MNIST_TEST) * widths[0] * item
         return {"parameters": parameters, "activations": activations, "data": data,
                 "total": parameters + activations + data}
