@@ -25,10 +25,9 @@ from datetime import datetime, timezone
 import click
 import numpy as np
 
-from torchnet.cli import device_callback
-
 from . import reference, runs
 from .problem1 import rosenbrock
+from .problem_cli import device_callback   # checks --device, importing torch only then
 
 SHALLOW = (784, 30, 10)
 DEEP = (784,) + (30,) * 8 + (10,)
