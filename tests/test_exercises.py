@@ -160,6 +160,54 @@ def test_no_line_of_a_removed_body_appears_in_the_copy(fresh):
                 f"{qualname} leaks {line!r}"
 
 
+TRICKY = '''\
+import math  # kept
+
+
+@staticmethod
+def one_liner(x): return x + 1  # SECRET 1
+
+
+def spread(a,
+           b=(1, 2),
+           ) -> int:
+    # SECRET 2: a comment before the body
+    c = a + b[0]  # SECRET 3
+    return c
+    # SECRET 4: a comment after the last statement
+
+
+class Outer:
+    """Kept."""
+
+    def method(self):
+        """∂C/∂z, a docstring with characters of several bytes."""  # SECRET 5
+        def inner(y):
+            return y * 2  # SECRET 6
+        return inner(3)
+
+    def kept(self):
+        return "SECRET" + " not: kept"
+'''
+
+
+def test_bodies_are_removed_whatever_shape_the_function_has():
+    bodies = {name: "raise NotImplementedError\n" for name in ("one_liner", "spread", "Outer.method")}
+    text, removed = source.replace_bodies(TRICKY, bodies)
+    assert "SECRET " not in text.replace('"SECRET" + " not: kept"', "")
+    assert all(f"SECRET {k}" in "".join(removed.values()) for k in range(1, 7))
+    tree = ast.parse(text)
+    for name in bodies:
+        assert isinstance(source.find(tree, name).body[-1], ast.Raise), name
+    assert '"""∂C/∂z, a docstring with characters of several bytes."""\n' in text
+    assert "def spread(a,\n           b=(1, 2),\n           ) -> int:\n" in text
+    for line in ("import math  # kept", "@staticmethod", '    """Kept."""', "    def kept(self):"):
+        assert line in text
+    assert source.find(ast.parse(TRICKY), "Outer.method.inner").name == "inner"
+    with pytest.raises(source.SourceError, match="Outer.gone is not defined"):
+        source.replace_bodies(TRICKY, {"Outer.gone": "pass\n"})
+
+
 def test_new_refuses_a_folder_it_would_overwrite(tmp_path):
     other = tmp_path / "notes"
     other.mkdir()
@@ -215,15 +263,19 @@ def test_student_code_never_crashes_the_checker(tmp_path, solved, mnist_root):
                                          "        return CrossEntropy.value(z, y), z[:, :2]\n"),
         "dropout_backward": "def dropout_backward(grad, mask):\n    return grad * mask * np.nan\n",
         "StepLR.step": "    def step(self) -> None:\n        while True:\n            pass\n",
+        "BatchNorm.backward": ("    def backward(self, grad_out, cache):\n"
+                               "        return tuple(np.zeros(grad_out.shape[1:] or 1, np.float32)"
+                               " if i else np.zeros_like(grad_out, np.float32) for i in range(3))\n"),
     }
     put_back(folder, broken)
     result = invoke("check", folder, "--data", mnist_root, "--quiet", "--time-limit", 10,
-                    *itertools.chain(*(("--only", k) for k in (1, 2, 4, 8, 9))))
+                    *itertools.chain(*(("--only", k) for k in (1, 2, 4, 5, 8, 9))))
     out = result.output
     assert result.exit_code == 1 and "Traceback" not in out
     assert "raised ZeroDivisionError: oops (at scratchnet/activations.py:" in out
     assert re.search(r"δ_L has shape \(\d+, 2\), expected \(\d+, [45]\)", out), out
     assert "contains NaN" in out
+    assert "∂C/∂z has dtype float32, expected float64" in out
     assert "still running after 10 s" in out
     assert re.search(r"^ 9 .* passed ", out, re.M), out           # checked after the restart
 
@@ -239,6 +291,12 @@ def test_each_catalogued_mistake_is_named(mistake, solved, tmp_path, mnist_root)
     row = grade_here(folder, mistake.exercise, mnist_root)
     assert row["status"] == "wrong", row
     assert mistake.name in row["diagnosis"], row
+
+
+def test_the_guide_lists_every_exercise_function_and_every_mistake():
+    guide = (ROOT / "docs" / "exercises.md").read_text(encoding="utf-8")
+    assert all(f"`{t.qualname}`" in guide for _, t in TARGETS)
+    assert all(m.name in guide for m in mistakes.MISTAKES)
 
 
 def test_every_exercise_has_a_check():

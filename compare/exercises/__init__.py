@@ -9,7 +9,8 @@ and a grader that names the mistake.
     mistakes.py       the catalogue of common mistakes, each a small variant of the reference
     context.py        the student's code and the reference, loaded side by side
     grading.py        answers against the truth, case by case, and the diagnosis
-    derivatives.py    exercises 1–5 against torch autograd
+    derivatives.py    exercises 1–3 against torch autograd
+    layers.py         exercises 4–5 (dropout, batch norm) against torch autograd
     optimizers.py     exercises 6–9 against torch.optim
     loop.py           exercise 10, watched while it runs
     lockstep.py       the last check: the whole network against torchnet

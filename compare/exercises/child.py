@@ -24,10 +24,10 @@ FINAL = "final"     # the number of the last, whole-network check
 
 
 def cases_of(key: str):
-    from . import derivatives, optimizers
+    from . import derivatives, layers, optimizers
     return {"activations": derivatives.activation_cases, "costs": derivatives.cost_cases,
-            "backprop": derivatives.backprop_cases, "dropout": derivatives.dropout_cases,
-            "batchnorm": derivatives.batch_norm_cases, "sgd": optimizers.sgd_cases,
+            "backprop": derivatives.backprop_cases, "dropout": layers.dropout_cases,
+            "batchnorm": layers.batch_norm_cases, "sgd": optimizers.sgd_cases,
             "adam": optimizers.adam_cases, "steplr": optimizers.steplr_cases,
             "problem1": optimizers.problem1_cases}.get(key)
 

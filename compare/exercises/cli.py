@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from .check import DEFAULT_TIME_LIMIT
 from .table import EXERCISES
 
 FOLDER = click.argument("folder", default="exercises", required=False,
@@ -30,7 +31,10 @@ def command():
               help="write into FOLDER even if it holds other files or work (work is overwritten)")
 @click.option("--quiet", is_flag=True, help="print nothing unless something is wrong")
 def new(folder, force, quiet):
-    """Write a student's copy of scratchnet into FOLDER (default exercises/), exercises emptied."""
+    """Write a student's copy of scratchnet, the exercises emptied.
+
+    FOLDER (default exercises/) must be new, empty, or an untouched earlier copy.
+    """
     from .generate import CopyError, write
     from .source import SourceError
 
@@ -86,11 +90,15 @@ def summary(rows, folder: Path) -> str:
 @click.option("--data", "data_root", default="data", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="folder holding MNIST/raw (exercise 10 and the last check read it)")
-@click.option("--time-limit", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+@click.option("--time-limit", type=click.FloatRange(1, 600), default=DEFAULT_TIME_LIMIT,
+              show_default=True,
               help="seconds each exercise may run before it is stopped")
 @click.option("--quiet", is_flag=True, help="no progress lines, only the table")
 def check(folder, only, data_root, time_limit, quiet):
-    """Grade the copy in FOLDER (default exercises/): one row per exercise."""
+    """Grade a student's copy: one row per exercise, with a diagnosis.
+
+    FOLDER is the copy (default exercises/). Exit status 0 only if all pass.
+    """
     from .check import NotACopy, check as run
 
     def on_start(number, title):

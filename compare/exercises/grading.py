@@ -183,7 +183,7 @@ def ratio_note(name: str, got, want, case: Case) -> str:
     prefix = name
     if case.leading and a.ndim >= 1:
         k = int(np.argmax(errors.reshape(len(a), -1).max(axis=1) > case.bound))
-        a, b, errors, prefix = a[k], b[k], errors[k], f"{name} at {case.leading} {k}"
+        a, b, errors, prefix = a[k], b[k], errors[k], f"{name} after {case.leading} {k}"
         if a.ndim == 0:
             return f"{prefix} is {float(a):.6g}, the true value is {float(b):.6g}" + _ratio(a, b)
     bb = float((b * b).sum())
@@ -192,6 +192,7 @@ def ratio_note(name: str, got, want, case: Case) -> str:
         return f"{prefix} is {c:.6g} × the true one, every entry"
     index = np.unravel_index(int(np.argmax(errors)), a.shape)
     where = "[" + ", ".join(map(str, index)) + "]"
+    where = f", entry {where}," if case.leading else where
     return (f"{prefix}{where} is {a[index]:.6g}, the true value is {b[index]:.6g}"
             + _ratio(a[index], b[index]))
 

@@ -204,7 +204,7 @@ def steplr_cases(ctx) -> list[Case]:
         variants = {"steplr_early": lambda g, t, early=early: _same(g, [early]),
                     "steplr_not_on_optimizer": lambda g, t: _same(g, [np.full(CALLS, LR0)])}
         cases.append(Case(f"{label}, {CALLS} epochs", "StepLR.step", run, truth, variants,
-                          LOCKSTEP_BOUND, "call (from 0)"))
+                          LOCKSTEP_BOUND, "call"))
     return cases
 
 

@@ -21,8 +21,12 @@ states the equation to implement, with the shapes. Two more files hold the
 homework's own code to complete: `$problem1` (Problem 1's optimizers) and
 `$loop` (a PyTorch training loop).
 
-Write the exercises in the order below: later ones build on earlier ones. You
-may read anything else in this folder; nothing in it holds an answer.
+Write the exercises in the order below: later ones use earlier ones (backprop
+calls f′ and the costs' δ_L), but each is checked on its own, against the
+reference pieces, so a mistake shows up in the exercise that made it. You may
+read anything else in this folder; nothing in it holds an answer. The guide,
+with how to read a diagnosis and the catalogue of mistakes, is
+docs/exercises.md in the project.
 
 ## Checking your work
 
@@ -77,10 +81,14 @@ def _section(exercise, folder: str, where: dict[str, str]) -> str:
                               tasks=tasks, folder=folder)
 
 
+def _exp(x: float) -> str:
+    return f"{x:.0e}".replace("e-0", "e-")          # 1e-9, not 1e-09
+
+
 def render(folder: str, where: dict[str, str], rtol: float, bound: float) -> str:
     """The README for an exercise folder; where[qualname] is the file the student edits."""
     sections = "".join(_section(e, folder, where) for e in EXERCISES)
     count = sum(len(e.targets) for e in EXERCISES if e.in_scratchnet)
     return TEMPLATE.substitute(count=count, problem1=PROBLEM1_FILE, loop=LOOP_FILE,
-                               folder=folder, rtol=f"{rtol:.0e}", bound=f"{bound:.0e}",
+                               folder=folder, rtol=_exp(rtol), bound=_exp(bound),
                                sections=sections)
