@@ -13,6 +13,7 @@ import torch
 from click.testing import CliRunner
 
 from compare.problem1 import experiment as P
+from compare.problem1 import report as report_problem1
 from compare.problem1 import rosenbrock as R
 
 START = [-4.0, -2.0]
@@ -264,7 +265,9 @@ def test_thresholds_bracket_and_first_step_rule():
     assert gd["first_step_rule"] == pytest.approx(np.sqrt(lo * hi), rel=0.05)
     assert mom["smallest_diverging"] < mom["predicted_at_start"]
     assert mom["smallest_diverging"] < gd["largest_stable"]
-    assert "below the first" in mom["observations"] and "above the first" in gd["observations"]
+    # what REPORT.md says of them: momentum's threshold below the start's prediction, GD's above
+    said = {m: report_problem1.observation(m, th, config.to_dict()) for m in ("gd", "momentum")}
+    assert said["momentum"]["vs_start"] == "below" and said["gd"]["vs_start"] == "above"
     # GD's threshold is sharp; momentum's is not: isolated rates above its onset converge.
     assert gd["scan"]["stable_above_onset"] == 0
     assert mom["scan"]["stable_above_onset"] > 0
@@ -321,7 +324,8 @@ def test_results_hold_every_run(tmp_path, monkeypatch):
         assert set(r) >= {"method", "lr", "final_point", "final_sq_error", "steps_to_tol",
                           "diverged_at"}
         assert trajectories[name].shape == (2_001, 2)
-    assert all(results["thresholds"][m]["observations"] for m in R.METHODS)
+    assert all(report_problem1.observation(m, results["thresholds"], results["config"])
+               for m in R.METHODS)                  # REPORT.md can explain every threshold
 
 
 def test_command_computes_then_only_replots(tmp_path, monkeypatch):

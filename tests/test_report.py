@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jinja2
 import pytest
 from click.testing import CliRunner
 
@@ -370,6 +371,13 @@ def test_command_line(tree, monkeypatch):
     assert quiet.exit_code == 0 and quiet.output == ""
     bad = CliRunner().invoke(report.command, ["--impl", "jax"])
     assert bad.exit_code == 2 and "jax" in bad.output
+
+
+def test_a_missing_fact_is_an_error_not_an_empty_string():
+    from compare.report.render import ENV
+    with pytest.raises(jinja2.UndefinedError):
+        ENV.from_string("{{ nowhere }}").render()
+    assert {"pct", "sci", "plural", "fmt", "para"} <= set(ENV.filters)
 
 
 def test_student_numbers_match_the_homework_quote():

@@ -16,8 +16,6 @@ figures are drawn in problem1_plots.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -27,6 +25,7 @@ import click
 import numpy as np
 
 from scratchnet.atomic import AtomicFiles, json_bytes
+from scratchnet.config import short_hash
 
 from . import rosenbrock as R
 from .figures import plot_all
@@ -70,8 +69,7 @@ class Problem1Config:
 
     def short_hash(self) -> str:
         """8 hex digits that change whenever any field changes."""
-        blob = json.dumps({"class": type(self).__name__, **self.to_dict()}, sort_keys=True)
-        return hashlib.sha1(blob.encode()).hexdigest()[:8]
+        return short_hash({"class": type(self).__name__, **self.to_dict()})
 
 
 QUICK = Problem1Config(n_steps=2_000, per_decade=2, refine=6, scan=200, scan_steps=500)
@@ -206,7 +204,6 @@ def compute(config: Problem1Config, callback=None):
         "sweep": tables,
         "thresholds": thresholds(config, tables, paths, scans),
     }
-    results["tradeoff_d"] = tradeoff(results, config)
     results["seconds"] = round(time.perf_counter() - t0, 2)
     return results, {name: traj for name, (_, traj) in kept.items()}
 
@@ -247,16 +244,12 @@ def first_step_rule(config: Problem1Config) -> float:
     return float(eta[grows.argmax()]) if grows.any() else None
 
 
-def _relation(lo, hi, predicted) -> str:
-    if hi is not None and hi <= predicted:
-        return "below"
-    if lo is not None and lo >= predicted:
-        return "above"
-    return "about equal to"
-
-
 def thresholds(config: Problem1Config, tables: dict, paths: dict, scans: dict) -> dict:
-    """Observed divergence thresholds against 2/L and 2(1 + γ)/L, with observations."""
+    """Observed divergence thresholds against 2/L and 2(1 + γ)/L, and what explains them.
+
+    Why each threshold differs from the prediction is told in REPORT.md, from these
+    numbers (compare/problem1/report.py, report/templates/problem1.md.j2).
+    """
     L0 = float(R.largest_curvature(np.array(config.start, dtype=float)))
     L1 = float(R.largest_curvature(R.MINIMUM))
     out = {"curvature": {"start": L0, "minimum": L1}}
@@ -277,129 +270,7 @@ def thresholds(config: Problem1Config, tables: dict, paths: dict, scans: dict) -
         if method == "gd":
             entry["first_step_rule"] = first_step_rule(config)
         out[method] = entry
-    for method in tables:
-        out[method]["observations"] = observe(method, out, config)
     return out
-
-
-def observe(method: str, th: dict, config: Problem1Config) -> str:
-    """Why the observed threshold differs from the prediction, from the numbers."""
-    e, L0, L1 = th[method], th["curvature"]["start"], th["curvature"]["minimum"]
-    lo, hi, path = e["largest_stable"], e["smallest_diverging"], e["edge_path"]
-    if e["predicted_at_start"] is None:
-        return _observe_adam(method, th, config)
-    if hi is None:
-        return f"No divergence up to η = {lo:.3g}."
-    if lo is None:
-        return f"Diverges already at the smallest rate, η = {hi:.3g}."
-    bound = "2/L" if method == "gd" else f"2(1 + γ)/L = {2 * (1 + config.gamma):.2g}/L"
-    ps, pm = e["predicted_at_start"], e["predicted_at_minimum"]
-    text = (f"Stable up to η = {lo:.3g}, diverges from {hi:.3g}. {bound} predicts {ps:.3g} "
-            f"with the curvature at the start (L = {L0:.0f}) and {pm:.3g} at the minimum "
-            f"(L = {L1:.0f}): the observed threshold is {_relation(lo, hi, ps)} the first and "
-            f"{_relation(lo, hi, pm)} the second. The bound is for many steps near one point of "
-            f"a quadratic; here every diverging run blows up within its first "
-            f"{e['latest_divergence']} steps, far from the minimum, where the quartic term's "
-            f"curvature (≈ 1200x²) changes from step to step. ")
-    if method == "gd":
-        text += (f"At η = {lo:.3g}, η·L = {lo * L0:.2f} at the start"
-                 f"{' (> 2: locally unstable)' if lo * L0 > 2 else ''}, yet GD converges: what "
-                 f"matters is where the first step lands. It lands where the gradient is larger "
-                 f"than at the start for η > {e['first_step_rule']:.3g} "
-                 f"({abs(np.sqrt(lo * hi) / e['first_step_rule'] - 1):.0%} from the observed "
-                 f"threshold); a little beyond that each step overshoots farther than the last "
-                 f"(the gradient grows like 400x³) and |x| grows until it overflows.")
-    else:
-        gd = th.get("gd", {})
-        text += (f"The momentum buffer carries the start's large gradient for ~1/(1 − γ) = "
-                 f"{1 / (1 - config.gamma):.0f} steps, so the iterate swings across the valley: at "
-                 f"η = {lo:.3g} |x| reaches {path['max_abs_x']:.2f}")
-        if gd.get("edge_path"):
-            text += f" (GD's path stays within {gd['edge_path']['max_abs_x']:.2f})"
-        larger = "larger than at the start, " if path["max_curvature"] > L0 else ""
-        text += (f", through curvature up to L = {path['max_curvature']:.3g} ({larger}"
-                 f"{bound} = {path['predicted_along_path']:.3g}). A slightly larger rate swings "
-                 f"farther out, where the gradient (≈ 400x³) is larger still, and the swings grow "
-                 f"until they overflow.")
-        if gd.get("smallest_diverging") and hi <= gd["largest_stable"]:
-            text += (f" So heavy ball tolerates a smaller rate than plain GD here "
-                     f"({hi:.3g} vs {gd['smallest_diverging']:.3g}), although its asymptotic "
-                     f"bound is {1 + config.gamma:.1f}× larger.")
-    return text + _observe_scan(e["scan"], hi, config)
-
-
-def _observe_scan(sc, hi, config: Problem1Config) -> str:
-    if sc is None or sc["onset"] is None:
-        return ""
-    where = (f" A scan of {sc['count']} rates from {sc['from']:.3g} to {sc['to']:.3g} "
-             f"({sc['steps']} steps each)")
-    if not sc["stable_above_onset"]:
-        return f"{where} finds no stable rate above {sc['onset']:.3g}: the threshold is sharp."
-    run = sc["largest_stable_full_run"]
-    if run["diverged_at"] is not None:
-        fate = f"diverges at step {run['diverged_at']} after all"
-    else:
-        reach = (f"reaches {config.tol:g} at step {run['steps_to_tol']} and "
-                 if run["steps_to_tol"] else "")
-        fate = f"over all {config.n_steps} steps it {reach}ends at {run['final_sq_error']:.1e}"
-    return (f"{where} shows the threshold is not sharp: above the onset {sc['onset']:.3g}, "
-            f"{sc['stable_above_onset']} isolated rates still do not diverge, the largest "
-            f"η = {sc['largest_stable']:.3g} ({fate}). Where the early swings land depends "
-            f"sensitively on η, so stable and diverging rates interleave; such islands are too "
-            f"narrow to use, and the best stable rate is taken below the onset.")
-
-
-def _observe_adam(method: str, th: dict, config: Problem1Config) -> str:
-    e = th[method]
-    lo, hi, c = e["largest_stable"], e["smallest_diverging"], e["edge_path"]["max_step_over_lr"]
-    if hi is not None:
-        return f"Diverges from η = {hi:.3g} (stable up to {lo:.3g})."
-    update = "m̂/√(v̂ + ε)" if method == "adam" else "m̂/(√v̂ + ε)"
-    distance = abs(R.MINIMUM[0] - config.start[0])
-    slowest = distance / (c * config.n_steps)
-    return (f"No divergence at any rate up to η = {lo:.3g}, and no curvature-based threshold: "
-            f"the update {update} is normalized by the gradient's own scale, so its size does "
-            f"not grow with the curvature (the largest step per coordinate in these runs is "
-            f"{c:.2f}·η). The rate sets instead how far Adam can travel — x must cover "
-            f"{distance:g} units, at least {distance:g}/({c:.2f}·η) steps, more than "
-            f"n = {config.n_steps} for η < {slowest:.2g} — and how close it settles: it does not "
-            f"come to rest but keeps oscillating about the minimum{_spread(e, config)}.")
-
-
-def _spread(e: dict, config: Problem1Config) -> str:
-    if e["final_error_range"] is None:
-        return f" (no rate reached {config.tol:g} in {config.n_steps} steps)"
-    low, high = e["final_error_range"]
-    return (f" (final squared error {low:.0e} to {high:.0e} over the rates that reach "
-            f"{config.tol:g}, largest at the largest rates)")
-
-
-def tradeoff(results: dict, config: Problem1Config) -> str:
-    """Part (d) in one paragraph, from the runs' numbers."""
-    runs = {r["name"]: r for r in results["runs"]}
-    adam, mom, best = runs.get("d_adam"), runs.get("d_momentum"), runs.get("d_momentum_best")
-    if not (adam and mom and best):
-        return "Part (d) incomplete: momentum diverged at every rate of the sweep."
-
-    def how(r):
-        if r["diverged_at"] is not None:
-            return f"diverges at step {r['diverged_at']}"
-        reach = (f"reaches {config.tol:g} at step {r['steps_to_tol']}" if r["steps_to_tol"]
-                 else f"never reaches {config.tol:g}")
-        return f"{reach} and ends at {r['final_sq_error']:.1e}"
-
-    hi = results["thresholds"]["momentum"]["smallest_diverging"]
-    below = ""
-    if best["final_sq_error"] is not None and best["final_sq_error"] < 1e-3 * adam["final_sq_error"]:
-        below = ", and then keeps converging, far below Adam's floor"
-    return (f"Adam at η = {adam['lr']:g} {how(adam)}. Momentum at η = {mom['lr']:g} {how(mom)}; "
-            f"at its best stable rate η = {best['lr']:.3g} (the sweep's "
-            f"{'fastest to ' if best['steps_to_tol'] else 'closest after n steps to '}"
-            f"{config.tol:g}; divergence from {hi:.3g}) it {how(best)}. Trade-off: Adam accepts "
-            f"a rate {adam['lr'] / hi:.0f}× momentum's threshold and gets near the minimum without "
-            f"tuning, but its normalized steps keep it oscillating at an error floor set by η; "
-            f"momentum needs its rate tuned into a narrow window just below its threshold"
-            f"{below}.")
 
 
 # ------------------------------------------------------------------ caching

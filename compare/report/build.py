@@ -14,17 +14,15 @@ the command that produces it, and its section says so instead of guessing.
     compare report --out docs/REPORT.md  figures copied to docs/figures/: self-contained
     compare report --quick               from results/quick and figures/quick
 
-The library part (collect, build, write, generate) never prints; the click
-command at the bottom prints a one-line summary.
-
-The sections are written by report_problem1, report_problem2, report_problem3
-and report_checks, from the building blocks in report_base; this module finds
-the results, writes the header and puts the report together.
+Each section's facts come from compare/problemN/report.py and
+compare/checks/report.py; its words from report/templates/ (see report.md.j2).
+This module finds the results (sources.py), gathers the header's facts and
+writes the file. The library part (build, write, generate) never prints; the
+click command at the bottom prints a one-line summary.
 """
 from __future__ import annotations
 
-import json
-import re
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,158 +30,38 @@ from pathlib import Path
 
 import click
 
-from scratchnet.atomic import write_text_atomic
-
 from .. import runs
 from ..checks.report import checks_section, timings_section
 from ..problem1.report import p1_sections
-from ..problem2 import experiment as problem2
 from ..problem2.report import p2_sections
-from ..problem3 import experiment as problem3
 from ..problem3.report import p3_sections
 from ..runs import IMPLS
-from .base import (Entry, Figures, Section, Sources, compare_command, config_changes,
-                          config_of, machine_words, make_command, newest_mtime, plural, table)
-
-_HASHED = re.compile(r"^(?P<name>.+)-(?P<hash>[0-9a-f]{8})\.json$")
-
-
-# ================================================================ finding the results
-def _load(path: Path) -> dict | None:
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
+from .facts import IMPL_NAMES, config_of, machine
+from .render import Figures, Section, newest_mtime, render
+from .sources import Sources, collect
 
 
-def find_run(folder: Path, shown: str, run, command: str) -> Entry:
-    """The result of `run` in folder: ok, stale (same name, other hash) or missing."""
-    expected = folder / f"{run.name}-{run.short_hash()}.json"
-    entry = Entry(run.name, f"{shown}/{expected.name}", command, run=run)
-    result = _load(expected)
-    if result is not None:
-        entry.status, entry.result, entry.mtime = "ok", result, expected.stat().st_mtime
-        return entry
-    others = {}
-    for path in folder.glob("*.json"):
-        if (m := _HASHED.match(path.name)) and m["name"] == run.name:
-            old = _load(path) or {}
-            others[path] = old.get("run") or {"config": old.get("config")}
-    # The same name from the other implementation is not an older result of this run.
-    mine = [p for p, stored in others.items() if stored.get("impl", run.impl) == run.impl]
-    if mine:
-        newest = max(mine, key=lambda p: p.stat().st_mtime)
-        entry.status, entry.stale_file = "stale", f"{shown}/{newest.name}"
-        entry.changed = config_changes(others[newest], run.to_dict())
-    elif others:
-        entry.note = "only the other implementation's result exists"
-    return entry
-
-
-def find_file(path: Path, shown: str, command: str) -> Entry:
-    """A result without a config hash: ok if present and readable, else missing."""
-    entry = Entry(path.stem, shown, command)
-    result = _load(path)
-    if result is not None:
-        entry.status, entry.result, entry.mtime = "ok", result, path.stat().st_mtime
-    return entry
-
-
-def find_problem1(folder: Path, shown: str, quick: bool) -> Entry:
-    """results/problem1.json, stale when its hash is not the current config's."""
-    from ..problem1 import experiment as problem1
-
-    config = problem1.QUICK if quick else problem1.Problem1Config()
-    entry = find_file(folder / "problem1.json", f"{shown}/problem1.json",
-                      make_command("problem1", quick))
-    if entry.ok and entry.result.get("hash") != config.short_hash():
-        old = entry.result
-        entry.status, entry.result, entry.stale_file = "stale", None, entry.shown
-        entry.changed = config_changes({"config": old.get("config")},
-                                       {"config": config.to_dict()})
-    return entry
-
-
-def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "torch") -> Sources:
-    """Find every result the report needs under `results` (its quick/ subfolder when quick)."""
-    if impl not in IMPLS:
-        raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPLS)}")
-    folder = Path(results) / "quick" if quick else Path(results)
-    shown = "results/quick" if quick else "results"
-    impl_option = () if impl == "torch" else ("--impl", impl)
-
-    def problem(module, todo, *options):
-        plain = not options and not impl_option
-        command = (make_command(module.PROBLEM, quick) if plain
-                   else compare_command(module.PROBLEM, quick, *impl_option, *options))
-        sub = folder / module.PROBLEM
-        return {run.name: find_run(sub, f"{shown}/{module.PROBLEM}", run, command)
-                for run in todo}
-
-    return Sources(
-        quick=quick, impl=impl,
-        problem1=find_problem1(folder, shown, quick),
-        problem2=problem(problem2, problem2.plan(quick, impl)),
-        problem2_study=problem(problem2, problem2.study_plan(quick, impl), "--study"),
-        problem3=problem(problem3, problem3.plan(quick, impl)),
-        problem3_study=problem(problem3, problem3.study_plan(quick, impl), "--study"),
-        lockstep=find_file(folder / "compare" / "lockstep.json", f"{shown}/compare/lockstep.json",
-                           compare_command("lockstep", quick)),
-        gradcheck=find_file(folder / "compare" / "gradcheck.json",
-                            f"{shown}/compare/gradcheck.json",
-                            compare_command("gradcheck", quick)),
-        bench=find_file(folder / "bench.json", f"{shown}/bench.json",
-                        compare_command("bench", quick)),
-    )
-
-
-# ================================================================ the header
-def header(src: Sources, sections: list[Section]) -> list[str]:
+def header(src: Sources, sections: list[Section]) -> dict:
+    """The facts of the report's header: what was run, when, where, how complete."""
     used = [e for e in src.entries() if e.ok]
     newest = newest_mtime(used)
-    when = (datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-            if newest else None)
-    machines: dict[str, int] = {}
-    devices = set()
+    machines: dict[tuple, list] = {}
     for e in used:
-        m = e.result.get("machine")
-        if isinstance(m, dict):
-            words = machine_words(m)
-            machines[words] = machines.get(words, 0) + 1
-        if e.result.get("device"):
-            devices.add(str(e.result["device"]))
-    lines = ["# Homework 7, reproduced: the report", "",
-             "Generated by `compare report` from the files under `results/` and `figures/`. "
-             "Every number below is read from a results file; a result that is missing or was "
-             "produced by an older configuration is named, with the command that produces it, "
-             "and is not used.", ""]
+        if isinstance(m := e.result.get("machine"), dict):
+            facts = machine(m)
+            machines.setdefault(tuple(facts.values()), [facts, 0])[1] += 1
     sizes = {(config_of(e.result).get("train_subset"), config_of(e.result).get("epochs"))
              for e in used if e.run is not None}
-    if src.quick and len(sizes) == 1 and None not in next(iter(sizes)):
-        subset, epochs = next(iter(sizes))
-        scale = f"the first {subset:,} training images, {plural(epochs, 'epoch')}"
-    else:
-        scale = "a small training subset, short training"
-    kind = (f"**quick smoke runs** ({scale}): they test the pipeline, and their numbers are "
-            "not comparable with the homework's" if src.quick
-            else "**full runs** at the homework's specification")
-    lines.append(f"- **What:** {kind}; sweeps and recipes trained by "
-                 f"{'torchnet' if src.impl == 'torch' else 'scratchnet'}.")
-    lines.append(f"- **When:** {when} (the newest result file)." if when
-                 else "- **When:** no results yet.")
-    if machines:
-        where = "; ".join(f"{w} ({n} result{'s' if n != 1 else ''})"
-                          for w, n in sorted(machines.items(), key=lambda x: -x[1]))
-        lines.append(f"- **Where:** {where}; devices: {', '.join(sorted(devices)) or 'cpu'}.")
-    done = sum(s.status == "complete" for s in sections)
-    lines += [f"- **Complete:** {done} of {len(sections)} sections.", ""]
-    lines += table(("section", "status"),
-                   [(f"[{s.title}](#{s.key})", s.status if s.status == "complete"
-                     else f"**{s.status}**") for s in sections])
-    return lines
+    return {"quick": src.quick, "impl": IMPL_NAMES[src.impl],
+            "scale": next(iter(sizes)) if len(sizes) == 1 and None not in next(iter(sizes))
+            else None,
+            "when": datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            if newest else None,
+            "machines": sorted(machines.values(), key=lambda x: -x[1]),
+            "devices": sorted({str(e.result["device"]) for e in used if e.result.get("device")}),
+            "done": sum(s.status == "complete" for s in sections), "total": len(sections)}
 
 
-# ================================================================ building and writing
 @dataclass
 class Report:
     """The report's text, its sections' status, and the figures to copy beside it."""
@@ -213,14 +91,7 @@ def build(src: Sources, figures: Path = runs.FIGURES, out: Path = Path("REPORT.m
     fig = Figures(figures, src.quick, out.parent, copy)
     sections = (p1_sections(src, fig) + p2_sections(src, fig) + p3_sections(src, fig)
                 + [checks_section(src, fig), timings_section(src)])
-    lines = header(src, sections)
-    for s in sections:
-        status = "" if s.status == "complete" else f" — *{s.status}*"
-        lines += [f'<a id="{s.key}"></a>', "", f"## {s.title}{status}", ""]
-        if s.status in ("missing", "stale") and not s.lines:
-            lines += ["Not available yet.", ""]
-        lines += s.lines
-    text = "\n".join(lines).rstrip() + "\n"
+    text = render("report.md.j2", sections=sections, **header(src, sections))
     return Report(text, sections, fig.copies)
 
 
@@ -231,7 +102,10 @@ def write(report: Report, out: Path) -> Path:
     for source, destination in report.copies:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, destination)
-    return write_text_atomic(out, report.text)     # unique temporary, fsync, rename
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.write_text(report.text, encoding="utf-8")
+    os.replace(tmp, out)
+    return out
 
 
 def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
