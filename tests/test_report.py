@@ -347,7 +347,7 @@ def test_quick_mode_reads_results_quick(tmp_path):
     assert "figures/quick/problem2/a_baseline.png" in quick.text
     assert "student's final" not in quick.text     # 1-epoch runs: no comparison with 30 epochs
     full = build(tmp_path, quick=False)
-    assert all(s.status == "missing" for s in full.sections)
+    assert {s.status for s in full.sections} == {"missing", "optional"}   # optional: the timings
 
 
 def test_the_study_table_when_present(tmp_path):
@@ -365,12 +365,22 @@ def test_command_line(tree, monkeypatch):
     monkeypatch.delenv("QUICK", raising=False)
     result = CliRunner().invoke(report.command, ["--out", "docs/REPORT.md"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "wrote docs/REPORT.md: 14 of 14 sections complete"
+    assert result.output.strip() == "wrote docs/REPORT.md: all sections complete"
     assert (tree / "docs" / "REPORT.md").is_file()
     quiet = CliRunner().invoke(report.command, ["--quiet"])
     assert quiet.exit_code == 0 and quiet.output == ""
     bad = CliRunner().invoke(report.command, ["--impl", "jax"])
     assert bad.exit_code == 2 and "jax" in bad.output
+
+
+def test_timings_are_optional(tree):
+    (tree / "results" / "bench.json").unlink()      # make all does not run make bench
+    rep = build(tree)
+    assert status(rep, "timings") == "optional"
+    assert rep.summary() == "all sections complete; optional: timings"
+    section = rep.text.split('id="timings"')[1]
+    assert "`make bench` fills this section" in section
+    assert "- **Complete:** 13 of 13 sections; optional and not run" in rep.text
 
 
 def test_a_missing_fact_is_an_error_not_an_empty_string():

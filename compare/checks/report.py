@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from ..report.facts import machine
 from ..report.render import Figures, Section, make_section
+from ..report.sources import make_command
 
 
 def lockstep(lock) -> dict:
@@ -54,16 +55,20 @@ def _when(text: str) -> str:
 
 
 def timings_section(src) -> Section:
+    """The timings: optional, since `make all` does not run `make bench`."""
     bench = src.bench
 
     def facts():
+        if not bench.ok:
+            return {"measured": False, "command": make_command("bench", src.quick),
+                    "file": bench.shown}
         r = bench.result
         m = r.get("machine", {})
         keys = ("case", "reference", "reference_s", "ours", "ours_s", "speedup")
-        return {"command": bench.command, "machine": machine(m),
+        return {"measured": True, "command": bench.command, "machine": machine(m),
                 "when": _when(m["when"]) if m.get("when") else None,
                 "repeats": r.get("repeats", 0), "rows": [
                     {**{k: x.get(k) for k in keys}, "case": x.get("case", ""),
                      "ours": x.get("ours", "")} for x in r.get("rows", [])]}
 
-    return make_section("timings", "checks", [bench], facts)
+    return make_section("timings", "checks", [bench], facts, optional=True)

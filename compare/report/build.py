@@ -59,7 +59,9 @@ def header(src: Sources, sections: list[Section]) -> dict:
             if newest else None,
             "machines": sorted(machines.values(), key=lambda x: -x[1]),
             "devices": sorted({str(e.result["device"]) for e in used if e.result.get("device")}),
-            "done": sum(s.status == "complete" for s in sections), "total": len(sections)}
+            "done": sum(s.status == "complete" for s in sections),
+            "total": sum(s.status != "optional" for s in sections),
+            "optional": [s for s in sections if s.status == "optional"]}
 
 
 @dataclass
@@ -70,9 +72,15 @@ class Report:
     copies: list
 
     def summary(self) -> str:
-        done = [s for s in self.sections if s.status == "complete"]
-        text = f"{len(done)} of {len(self.sections)} sections complete"
-        for status in ("partial", "stale", "missing", "unreadable"):
+        """'all sections complete', or how many are, and which are not, by status.
+
+        An optional section that was not run (the timings) does not count against it.
+        """
+        counted = [s for s in self.sections if s.status != "optional"]
+        done = sum(s.status == "complete" for s in counted)
+        text = ("all sections complete" if done == len(counted)
+                else f"{done} of {len(counted)} sections complete")
+        for status in ("partial", "stale", "missing", "unreadable", "optional"):
             names = [s.key for s in self.sections if s.status == status]
             if names:
                 text += f"; {status}: {', '.join(names)}"
