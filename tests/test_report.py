@@ -383,6 +383,56 @@ def test_timings_are_optional(tree):
     assert "- **Complete:** 13 of 13 sections; optional and not run" in rep.text
 
 
+def test_quick_report_never_overwrites_the_real_one(tmp_path, monkeypatch):
+    make_tree(tmp_path, quick=True)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "REPORT.md").write_text("the real report\n")
+    monkeypatch.delenv("QUICK", raising=False)
+    done = CliRunner().invoke(report.command, ["--quick"])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("wrote REPORT.quick.md: all sections complete")
+    assert "quick smoke runs" in (tmp_path / "REPORT.quick.md").read_text()
+    monkeypatch.setenv("QUICK", "1")                 # QUICK=1 make all, make report
+    assert CliRunner().invoke(report.command, ["--quiet"]).exit_code == 0
+    assert (tmp_path / "REPORT.md").read_text() == "the real report\n"
+    assert "/REPORT.quick.md" in (Path(__file__).parents[1] / ".gitignore").read_text()
+
+
+@pytest.mark.parametrize("where", ["a-file/REPORT.md", "read-only/REPORT.md"])
+def test_out_is_checked_before_any_work(tree, monkeypatch, where):
+    monkeypatch.chdir(tree)
+    monkeypatch.delenv("QUICK", raising=False)
+    (tree / "a-file").write_text("not a folder")
+    (tree / "read-only").mkdir()
+    (tree / "read-only").chmod(0o555)
+    if where.startswith("read-only") and os.access(tree / "read-only", os.W_OK):
+        pytest.skip("running as a user who may write anywhere")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the report was built before --out was checked")
+    monkeypatch.setattr(report, "generate", no_work)
+    done = CliRunner().invoke(report.command, ["--out", where])
+    assert done.exit_code == 2, done.output
+    assert "Invalid value for '--out'" in done.output and where in done.output
+
+
+def test_the_report_is_written_atomically(tree):
+    out = tree / "REPORT.md"
+    out.write_text("the old report\n")
+
+    class Unwritable(str):
+        def encode(self, *args, **kwargs):
+            raise OSError("disk full")
+    rep = build(tree)
+    rep.text = Unwritable(rep.text)
+    with pytest.raises(OSError, match="disk full"):
+        report.write(rep, out)
+    assert out.read_text() == "the old report\n"
+    assert sorted(p.name for p in tree.iterdir() if p.is_file()) == ["REPORT.md"]
+    report.write(build(tree), out)
+    assert out.read_text().startswith("# Homework 7")
+
+
 def test_a_missing_fact_is_an_error_not_an_empty_string():
     from compare.report.render import ENV
     with pytest.raises(jinja2.UndefinedError):

@@ -12,7 +12,7 @@ the command that produces it, and its section says so instead of guessing.
 
     compare report                       REPORT.md at the root, figures linked in place
     compare report --out docs/REPORT.md  figures copied to docs/figures/: self-contained
-    compare report --quick               from results/quick and figures/quick
+    compare report --quick               REPORT.quick.md from results/quick, figures/quick
 
 Each section's facts come from compare/problemN/report.py and
 compare/checks/report.py; its words from report/templates/ (see report.md.j2).
@@ -22,13 +22,14 @@ click command at the bottom prints a one-line summary.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
+
+from scratchnet.atomic import NotWritable, check_writable, write_text_atomic
 
 from .. import runs
 from ..checks.report import checks_section, timings_section
@@ -104,16 +105,12 @@ def build(src: Sources, figures: Path = runs.FIGURES, out: Path = Path("REPORT.m
 
 
 def write(report: Report, out: Path) -> Path:
-    """Write the report atomically and copy its figures beside it."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Copy the report's figures beside it, then write it atomically (a unique temporary
+    file in out's folder, renamed over out; removed if anything fails)."""
     for source, destination in report.copies:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, destination)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(report.text, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return write_text_atomic(out, report.text)
 
 
 def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
@@ -128,9 +125,11 @@ def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
 @click.command()
 @click.option("--quick", is_flag=True, help="Report the quick smoke runs (results/quick, "
               "figures/quick); also QUICK=1. Default: off.")
-@click.option("--out", type=click.Path(dir_okay=False), default="REPORT.md", show_default=True,
-              help="Where to write the report. Outside the project root (e.g. docs/REPORT.md) "
-              "the figures are copied beside it, so the report is self-contained.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the report. Default: REPORT.md, or REPORT.quick.md with "
+              "--quick (a smoke run never overwrites the real report). Outside the project "
+              "root (e.g. docs/REPORT.md) the figures are copied beside it, so the report is "
+              "self-contained.")
 @click.option("--impl", type=click.Choice(IMPLS), default="torch", show_default=True,
               help="Implementation whose sweeps and recipes to report (as given to "
               "`compare problem2/problem3 --impl`).")
@@ -142,6 +141,11 @@ def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
 def command(quick, out, impl, results, figures, quiet):
     """REPORT.md from results/ and figures/: every homework question, answered from the data."""
     quick = runs.quick_mode(quick)
-    report = generate(Path(out), Path(results), Path(figures), quick, impl)
+    out = Path(out or ("REPORT.quick.md" if quick else "REPORT.md"))
+    try:
+        check_writable(out)                 # before any work: say so now, not after it
+    except NotWritable as err:
+        raise click.BadParameter(f"{out}: {err}", param_hint="'--out'") from None
+    report = generate(out, Path(results), Path(figures), quick, impl)
     if not quiet:
         click.echo(f"wrote {out}: {report.summary()}")
