@@ -109,7 +109,8 @@ def test_the_copy_empties_exactly_the_exercise_functions(fresh):
     for path in fresh.rglob("*.py"):
         compile(path.read_text(encoding="utf-8"), str(path), "exec")
     readme = (fresh / "README.md").read_text(encoding="utf-8")
-    positions = [readme.index(f"### {e.number}. {e.title}") for e in EXERCISES]
+    positions = [readme.index(f"### {e.number}. {e.title[:1].upper()}{e.title[1:]}")
+                 for e in EXERCISES]
     assert positions == sorted(positions)
     assert all(f"`{t.qualname}`" in readme for _, t in TARGETS)
 

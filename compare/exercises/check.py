@@ -74,7 +74,7 @@ def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         try:
             os.killpg(process.pid, signal.SIGKILL)   # the child and anything it started
-        except (ProcessLookupError, PermissionError):
+        except (ProcessLookupError, PermissionError, AttributeError):   # (no killpg: Windows)
             process.kill()
     process.wait()
 

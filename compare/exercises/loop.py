@@ -205,8 +205,8 @@ def loop_row(ctx) -> dict:
     """Exercise 10's row, in the shape grading.grade gives."""
     row = {"status": "passed", "error": None, "case": None, "diagnosis": None, "detail": None}
     for optimizer_type, epochs, eta in RUNS:
-        label = f"optimizer_type {optimizer_type!r}, {epochs} epoch(s) of {TRAIN_IMAGES // BATCH} " \
-                f"batches, eta {eta:g}"
+        label = (f"optimizer_type {optimizer_type!r}, {epochs} epoch{'s' if epochs > 1 else ''} "
+                 f"of {TRAIN_IMAGES // BATCH} batches, eta {eta:g}")
         reference_net = network(ctx.loop_reference)
         net, recorder = copy.deepcopy(reference_net), None
         reference_acc = _run(ctx.loop_reference.train, reference_net, optimizer_type, epochs, eta,

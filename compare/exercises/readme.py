@@ -76,7 +76,8 @@ def _section(exercise, folder: str, where: dict[str, str]) -> str:
     what = "; ".join(f"{', '.join(names)} in `{path}`" for path, names in files.items())
     tasks = "".join(f"`{t.qualname}`:\n\n" + "".join(f"    {line}\n" for line in t.task.splitlines())
                     + "\n" for t in exercise.targets)
-    return SECTION.substitute(number=exercise.number, title=exercise.title, what=what,
+    title = exercise.title[:1].upper() + exercise.title[1:]
+    return SECTION.substitute(number=exercise.number, title=title, what=what,
                               equation=exercise.equation, teaches=exercise.teaches,
                               tasks=tasks, folder=folder)
 
