@@ -28,6 +28,7 @@ from .table import BY_NUMBER, EXERCISES, MARKER
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TIME_LIMIT = 30.0      # seconds per exercise; a complete copy needs a few
+STARTUP = 60.0                 # seconds the process may take to import torch and begin
 FINAL_TITLE = "whole network vs torchnet, lock-step"
 
 
@@ -84,8 +85,12 @@ def _tail(path: Path, chars: int = 400) -> str:
     return text[-chars:]
 
 
-def _run_child(job, time_limit, rows, on_start, on_row):
-    """Run one child until it finishes, dies or overruns; record the rows it produced."""
+def _run_child(job, time_limit, rows, on_start, on_row) -> str | None:
+    """Run one child until it finishes, dies or overruns, recording the rows it produced.
+
+    Returns None when it may go on with the exercises left (it finished, or
+    one exercise overran or crashed it), else why it could not (its log).
+    """
     with tempfile.NamedTemporaryFile("w+b", suffix=".log", delete=False) as log:
         log_path = Path(log.name)
         process = subprocess.Popen(_child_command(job), stdout=subprocess.PIPE, stderr=log,
@@ -94,33 +99,37 @@ def _run_child(job, time_limit, rows, on_start, on_row):
     events: queue.Queue = queue.Queue()
     reader = threading.Thread(target=_reader, args=(process.stdout, events), daemon=True)
     reader.start()
-    current, started = None, time.monotonic()
+    current, started, limit, produced = None, time.monotonic(), max(time_limit, STARTUP), False
     try:
         while True:
             try:
-                event = events.get(timeout=max(0.0, started + time_limit - time.monotonic()))
+                event = events.get(timeout=max(0.0, started + limit - time.monotonic()))
             except queue.Empty:
-                if current is not None:
-                    _record(rows, on_row, Row(current, _title(current), "wrong", seconds=time_limit,
-                                              diagnosis=f"still running after {time_limit:g} s: "
-                                                        "an endless loop? (stopped)"))
-                return current is not None
-            if event is None or event.get("event") == "done":
-                if current is not None:                  # it died during an exercise
+                event = {"event": "overran"}
+            kind = "died" if event is None else event["event"]
+            if kind in ("overran", "died", "done"):
+                if current is None:
+                    if produced or kind == "done":
+                        return None
+                    late = f" within {limit:g} s" if kind == "overran" else ""
+                    return f"the checker's process did not start{late}: {_tail(log_path)}"
+                if kind == "died":
                     process.wait()
-                    _record(rows, on_row, Row(current, _title(current), "wrong",
-                                              diagnosis=f"the checker's process died (exit "
-                                                        f"{process.returncode}): {_tail(log_path)}"))
-                return current is not None
-            if event["event"] == "start":
-                current, started = event["number"], time.monotonic()
+                reason = (f"still running after {time_limit:g} s: an endless loop? (stopped)"
+                          if kind == "overran" else f"the checker's process died (exit "
+                          f"{process.returncode}): {_tail(log_path)}")
+                _record(rows, on_row, Row(current, _title(current), "wrong", diagnosis=reason,
+                                          seconds=time.monotonic() - started))
+                return None
+            if kind == "start":
+                current, started, limit = event["number"], time.monotonic(), time_limit
                 if on_start:
                     on_start(current, _title(current))
-            elif event["event"] == "row":
+            elif kind == "row":
                 fields = {k: event.get(k) for k in ("status", "error", "case", "diagnosis", "detail")}
                 _record(rows, on_row, Row(current, _title(current), **fields,
                                           seconds=time.monotonic() - started))
-                current, started = None, time.monotonic()
+                current, started, produced = None, time.monotonic(), True
     finally:
         _stop(process)
         reader.join(timeout=10)
@@ -153,13 +162,15 @@ def check(folder: Path | str, only=None, data_root: Path | str = "data",
                                  if r.number != FINAL and BY_NUMBER[r.number].in_scratchnet)
         job = {"folder": str(folder), "root": str(ROOT), "data_root": str(Path(data_root).resolve()),
                "exercises": pending, "final": final}
-        restart = _run_child(job, time_limit, rows, on_start, on_row)
+        before = len(rows)
+        failure = _run_child(job, time_limit, rows, on_start, on_row)
         done = {r.number for r in rows}
         pending = [n for n in numbers if n not in done]
-        if not restart and pending:                  # finished without them: should not happen
+        if failure is None and len(rows) == before:
+            failure = "the checker stopped before this exercise"
+        if failure is not None:                      # a broken installation, not the student
             for number in pending:
-                _record(rows, on_row, Row(number, _title(number), "wrong",
-                                          diagnosis="the checker stopped before this exercise"))
+                _record(rows, on_row, Row(number, _title(number), "wrong", diagnosis=failure))
             pending = []
     if not only and not any(r.number == FINAL for r in rows):
         rows.append(Row(FINAL, FINAL_TITLE, "not run",
