@@ -269,7 +269,7 @@ def test_student_code_never_crashes_the_checker(tmp_path, solved, mnist_root):
                                " if i else np.zeros_like(grad_out, np.float32) for i in range(3))\n"),
     }
     put_back(folder, broken)
-    result = invoke("check", folder, "--data", mnist_root, "--quiet", "--time-limit", 10,
+    result = invoke("check", folder, "--data", mnist_root, "--quiet", "--time-limit", 5,
                     *itertools.chain(*(("--only", k) for k in (1, 2, 4, 5, 8, 9))))
     out = result.output
     assert result.exit_code == 1 and "Traceback" not in out
@@ -277,7 +277,7 @@ def test_student_code_never_crashes_the_checker(tmp_path, solved, mnist_root):
     assert re.search(r"δ_L has shape \(\d+, 2\), expected \(\d+, [45]\)", out), out
     assert "contains NaN" in out
     assert "∂C/∂z has dtype float32, expected float64" in out
-    assert "still running after 10 s" in out
+    assert "still running after 5 s" in out
     assert re.search(r"^ 9 .* passed ", out, re.M), out           # checked after the restart
 
 
