@@ -201,11 +201,21 @@ def _ratio(a, b) -> str:
     return f" (ratio {float(a) / float(b):.4g})" if float(b) != 0.0 else ""
 
 
+def _explains(key: str, failure: Failure) -> bool:
+    """Whether the mistake `key` gives exactly the student's outputs in this failing case."""
+    if failure.outputs is None or key not in failure.case.variants:
+        return False
+    try:
+        with quiet():
+            return bool(failure.case.variants[key](failure.outputs, failure.truth))
+    except (ArithmeticError, LookupError, TypeError, ValueError):   # outputs too odd to compare
+        return False
+
+
 def diagnose(failures: list[Failure]) -> str:
     """A catalogued mistake that explains every failure, else what the first one shows."""
     for mistake in MISTAKES:
-        if all(f.outputs is not None and mistake.key in f.case.variants
-               and f.case.variants[mistake.key](f.outputs, f.truth) for f in failures):
+        if all(_explains(mistake.key, f) for f in failures):
             return mistake.diagnosis
     first = failures[0]
     if first.outputs is None:
