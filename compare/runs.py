@@ -9,7 +9,6 @@ what changed or is missing.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scratchnet.atomic import write_atomic, write_json_atomic
-from scratchnet.config import TrainConfig
+from scratchnet.config import TrainConfig, short_hash
 
 RESULTS = Path("results")
 FIGURES = Path("figures")
@@ -186,8 +185,7 @@ class Run:
                 "augment": dict(self.augment)}
 
     def short_hash(self) -> str:
-        blob = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha1(blob.encode()).hexdigest()[:8]
+        return short_hash(self.to_dict())
 
     @property
     def cost(self) -> float:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import names
+
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^-z), computed without overflow for any finite z.
@@ -40,7 +42,7 @@ def tanh_prime(z: np.ndarray, a: np.ndarray) -> np.ndarray:
     return 1.0 - a * a
 
 
-ACTIVATIONS = {
+ACTIVATIONS = {  # keyed by names.ACTIVATIONS, in its order
     "sigmoid": (sigmoid, sigmoid_prime),
     "relu": (relu, relu_prime),
     "tanh": (tanh, tanh_prime),
@@ -49,8 +51,4 @@ ACTIVATIONS = {
 
 def get(name: str):
     """(f, f_prime) for an activation name; a clear error for unknown names."""
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown activation {name!r}; choose one of "
-                         f"{', '.join(ACTIVATIONS)}") from None
+    return ACTIVATIONS[names.check("activation", name)]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from . import activations, costs, init as inits
+from . import names
 from .config import DTYPES, OPTIMIZERS, RANGES, Bound, TrainConfig, available_memory
 
 MNIST_INPUTS, MNIST_CLASSES = 784, 10
@@ -86,10 +86,10 @@ OPTIONS = {  # TrainConfig field -> its click option
     "sizes": _option("sizes", "layer widths, input first: 784,...,10", callback=parse_sizes,
                      metavar="W0,W1,...", type=click.UNPROCESSED),
     "activation": _option("activation", "hidden-layer activation",
-                          type=click.Choice(list(activations.ACTIVATIONS))),
+                          type=click.Choice(names.ACTIVATIONS)),
     "cost": _option("cost", "cross_entropy: softmax + NLL; quadratic: sigmoid output, "
-                    "½‖a−y‖²", type=click.Choice(list(costs.COSTS))),
-    "init": _option("init", "weight initialization", type=click.Choice(list(inits.INITS))),
+                    "½‖a−y‖²", type=click.Choice(names.COSTS)),
+    "init": _option("init", "weight initialization", type=click.Choice(names.INITS)),
     "dropout": _number("dropout", "probability of zeroing a hidden unit while training"),
     "batchnorm": _option("batchnorm", "batch norm between each hidden linear layer and its "
                          "activation"),
@@ -246,9 +246,9 @@ def epoch_progress(config: TrainConfig, eval_name: str, label: str, quiet: bool)
 def final_line(config: TrainConfig, history, eval_name: str, seconds: float) -> str:
     if history.diverged_at is not None:
         where = history.diverged_at
-        return (f"diverged: the training loss became non-finite at epoch {where['epoch']}, "
-                f"step {where['step']} (lr {config.lr:g}); training stopped there "
-                f"after {seconds:.1f}s")
+        reason = where.get("reason", "the training loss became non-finite")  # older files
+        return (f"diverged: {reason} at epoch {where['epoch']}, step {where['step']} "
+                f"(lr {config.lr:g}); training stopped there after {seconds:.1f}s")
     accuracy = history.test_accuracy
     best = max(range(len(accuracy)), key=accuracy.__getitem__)
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"

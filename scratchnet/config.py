@@ -21,10 +21,8 @@ import numbers
 import os
 from dataclasses import asdict, dataclass, fields, replace
 
-from . import activations, costs, init as inits
+from .names import ACTIVATIONS, COSTS, DTYPES, INITS, OPTIMIZERS
 
-OPTIMIZERS = ("sgd", "adam")
-DTYPES = ("float32", "float64")
 
 # Seeds: NumPy takes any integer >= 0 and torch.manual_seed any up to 2**64 - 1;
 # 2**63 - 1 is the largest that also fits a signed 64-bit integer, so a seed
@@ -92,6 +90,15 @@ RANGES = {  # every numeric field of TrainConfig and its allowed values
 }
 
 
+def short_hash(data: dict) -> str:
+    """8 hex digits of the SHA-1 of `data` as sorted JSON: the name of a cached result.
+
+    TrainConfig, compare's Run and Problem1Config name their results with it, so
+    a change here renames, and so recomputes, every cached result.
+    """
+    return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
+
+
 def format_bytes(n: float) -> str:
     """1234567 -> '1.2 MB' (powers of 1000)."""
     for unit in ("B", "kB", "MB", "GB", "TB", "PB", "EB"):
@@ -155,8 +162,7 @@ class TrainConfig:
             bad("sizes", "need at least two layer widths, all positive")
         if self.sizes[-1] < 2:
             bad("sizes", "the output layer needs at least two classes")
-        for name, table in (("activation", activations.ACTIVATIONS), ("cost", costs.COSTS),
-                            ("init", inits.INITS)):
+        for name, table in (("activation", ACTIVATIONS), ("cost", COSTS), ("init", INITS)):
             if getattr(self, name) not in table:
                 bad(name, "choose one of " + ", ".join(table))
         if self.optimizer not in OPTIMIZERS:
@@ -254,8 +260,7 @@ class TrainConfig:
 
     def short_hash(self) -> str:
         """8 hex digits that change whenever any field changes."""
-        blob = json.dumps({"class": type(self).__name__, **self.to_dict()}, sort_keys=True)
-        return hashlib.sha1(blob.encode()).hexdigest()[:8]
+        return short_hash({"class": type(self).__name__, **self.to_dict()})
 
     def replace(self, **changes):
         return replace(self, **changes)

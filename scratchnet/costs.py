@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import names
 from .activations import sigmoid
 
 
@@ -77,11 +78,9 @@ class Quadratic:
         return float(value), diff * a * (1.0 - a) / n
 
 
-COSTS = {"cross_entropy": CrossEntropy, "quadratic": Quadratic}
+COSTS = {"cross_entropy": CrossEntropy, "quadratic": Quadratic}  # keyed by names.COSTS
 
 
 def get(name: str):
-    try:
-        return COSTS[name]
-    except KeyError:
-        raise ValueError(f"unknown cost {name!r}; choose one of {', '.join(COSTS)}") from None
+    """The cost class for a name; a clear error for unknown names."""
+    return COSTS[names.check("cost", name)]

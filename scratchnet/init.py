@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from . import names
+
 
 def nielsen(n_out, n_in, rng):
     return rng.normal(0.0, 1.0 / math.sqrt(n_in), (n_out, n_in)), rng.normal(0.0, 1.0, n_out)
@@ -42,11 +44,10 @@ def kaiming_normal(n_out, n_in, rng):
     return rng.normal(0.0, std, (n_out, n_in)), np.zeros(n_out)
 
 
+# keyed by names.INITS, in its order
 INITS = {f.__name__: f for f in (nielsen, large, xavier_normal, kaiming_uniform, kaiming_normal)}
 
 
 def get(name: str):
-    try:
-        return INITS[name]
-    except KeyError:
-        raise ValueError(f"unknown init {name!r}; choose one of {', '.join(INITS)}") from None
+    """The scheme for a name; a clear error for unknown names."""
+    return INITS[names.check("init", name)]

@@ -2,9 +2,12 @@
 
 Layer l computes z_l = a_{l-1} W_lᵀ + b_l (nn.Linear) and a_l = f(z_l) on a
 whole mini-batch: rows are samples, so a_l has shape (N, n_l). Options and
-their meanings are scratchnet's, and so are the names of the checks that
-reject bad ones. There is no backprop() here: loss(x, y).backward() lets
-autograd apply the chain rule that scratchnet writes out as BP1-BP4.
+their meanings are scratchnet's; the names allowed come from the one table
+both packages read (scratchnet/names.py), so a bad one is refused with the
+same message. There is no backprop() here: loss(x, y).backward() lets
+autograd apply the chain rule that scratchnet writes out as BP1-BP4. Shape
+comments name the widths n_prev, n_here and n_next of the layers before, at
+and after the one a line works on, as scratchnet/network.py's do.
 
 Hidden layer: linear -> (batch norm) -> activation -> (dropout).
 Output layer: linear logits with nn.CrossEntropyLoss (cross_entropy), or a
@@ -20,22 +23,17 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import skip_init
 
-# scratchnet's tables name what is allowed; torchnet accepts exactly the same names.
-from scratchnet import activations as scratch_activations
-from scratchnet import costs as scratch_costs
-from scratchnet import init as scratch_inits
+from scratchnet import names  # the names allowed, shared with scratchnet (torch-free)
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
-ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
+DTYPES = {"float32": torch.float32, "float64": torch.float64}           # keyed by names.DTYPES
+ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}  # names.ACTIVATIONS
 
 
 def dtype_of(name) -> torch.dtype:
     """torch dtype for 'float32' / 'float64' (a torch dtype passes through)."""
     if isinstance(name, torch.dtype) and name in DTYPES.values():
         return name
-    if name not in DTYPES:
-        raise ValueError(f"dtype must be float32 or float64, got {name!r}")
-    return DTYPES[name]
+    return DTYPES[names.check("dtype", name)]
 
 
 def init_linear(layer: nn.Linear, scheme: str, generator=None) -> None:
@@ -57,7 +55,7 @@ def init_linear(layer: nn.Linear, scheme: str, generator=None) -> None:
     elif scheme == "kaiming_normal":                   # N(0, 2/n_in), torch's defaults
         nn.init.kaiming_normal_(W, generator=generator)
     else:
-        scratch_inits.get(scheme)                      # raises, naming what is allowed
+        names.check("init", scheme)                    # raises, naming what is allowed
     nn.init.zeros_(b)
 
 
@@ -76,9 +74,9 @@ class Network(nn.Module):
         torch_dtype = dtype_of(dtype)
         if seed is not None:
             seed = operator.index(seed)                # a NumPy integer becomes an int (JSON)
-        scratch_activations.get(activation)            # same checks, same messages
-        scratch_costs.get(cost)
-        scratch_inits.get(init)
+        names.check("activation", activation)          # scratchnet's checks and messages
+        names.check("cost", cost)
+        names.check("init", init)
         self.sizes, self.seed = sizes, seed
         self.activation, self.cost_name, self.init = activation, cost, init
         self.dropout, self.batchnorm = float(dropout), bool(batchnorm)

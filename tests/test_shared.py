@@ -1,0 +1,59 @@
+"""What the two packages share on purpose: the name tables and the hash of a config."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from scratchnet import activations, costs, init as inits, names
+from scratchnet.config import TrainConfig, short_hash
+
+
+def test_each_maths_module_implements_exactly_the_names_table():
+    """scratchnet's maths and torchnet's are keyed by the one table, in its order."""
+    from torchnet import network as tnet
+
+    assert tuple(activations.ACTIVATIONS) == names.ACTIVATIONS == tuple(tnet.ACTIVATIONS)
+    assert tuple(costs.COSTS) == names.COSTS
+    assert tuple(inits.INITS) == names.INITS
+    assert tuple(tnet.DTYPES) == names.DTYPES
+
+
+@pytest.mark.parametrize("kind, bad", [("activation", "softplus"), ("cost", "hinge"),
+                                       ("init", "orthogonal"), ("optimizer", "rmsprop"),
+                                       ("dtype", "float16")])
+def test_check_names_what_is_allowed(kind, bad):
+    assert names.check(kind, names.TABLES[kind][0]) == names.TABLES[kind][0]
+    with pytest.raises(ValueError, match=f"unknown {kind} '{bad}'; choose one of "
+                                         + ", ".join(names.TABLES[kind])):
+        names.check(kind, bad)
+
+
+def test_torchnet_network_reads_no_scratchnet_maths():
+    """torchnet/network.py takes only the name table from scratchnet, none of its maths."""
+    import torchnet.network
+
+    tree = ast.parse(Path(torchnet.network.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module.startswith("scratchnet"):
+            imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names if a.name.startswith("scratchnet")}
+    assert imported == {"scratchnet.names"}
+
+
+def test_short_hash_is_pinned():
+    """Cached results are named by these hashes: a change would orphan every one of them."""
+    from compare.problem1.experiment import Problem1Config
+    from compare.runs import Run, augment_of
+
+    assert short_hash({"a": 1, "b": [2, 3]}) == short_hash({"b": [2, 3], "a": 1})
+    assert TrainConfig().short_hash() == "6f4edd30"
+    assert TrainConfig(sizes=(784, 100, 10), lr=0.1).short_hash() == "d2dc386a"
+    assert Run("x", TrainConfig()).short_hash() == "6839a1c1"
+    augmented = Run("y", TrainConfig(), "torch",
+                    augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1))
+    assert augmented.short_hash() == "f115fa96"
+    assert Problem1Config().short_hash() == "5156e671"
