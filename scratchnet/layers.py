@@ -2,6 +2,7 @@
 
 Both follow torch.nn's definitions, so a scratchnet network with these layers
 computes what the torchnet one with nn.Dropout / nn.BatchNorm1d computes.
+Shapes as in network.py: N samples, n_here units in the layer.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 # ---------------------------------------------------------------- dropout
 def dropout_forward(a: np.ndarray, p: float, rng: np.random.Generator):
     """Inverted dropout: zero each unit with probability p, scale the rest by 1/(1-p)."""
-    mask = (rng.random(a.shape) >= p).astype(a.dtype) / (1.0 - p)   # (N, n)
+    mask = (rng.random(a.shape) >= p).astype(a.dtype) / (1.0 - p)   # (N, n_here)
     return a * mask, mask
 
 
@@ -29,8 +30,8 @@ class BatchNorm:
     """
 
     def __init__(self, n: int, dtype=np.float64, eps: float = 1e-5, momentum: float = 0.1):
-        self.gamma = np.ones(n, dtype=dtype)           # scale, (n,)
-        self.beta = np.zeros(n, dtype=dtype)           # shift, (n,)
+        self.gamma = np.ones(n, dtype=dtype)           # scale, (n_here,)
+        self.beta = np.zeros(n, dtype=dtype)           # shift, (n_here,)
         self.running_mean = np.zeros(n, dtype=dtype)
         self.running_var = np.ones(n, dtype=dtype)
         self.eps, self.momentum = eps, momentum
@@ -40,7 +41,7 @@ class BatchNorm:
             n = z.shape[0]
             if n < 2:  # the batch variance of one sample is 0: torch refuses it too
                 raise ValueError("batch norm needs more than 1 sample per batch when training")
-            mean = z.mean(axis=0)                      # (n_out,)
+            mean = z.mean(axis=0)                      # (n_here,)
             var = z.var(axis=0)                        # biased, used to normalize
             m = self.momentum
             self.running_mean *= 1.0 - m
@@ -49,8 +50,8 @@ class BatchNorm:
             self.running_var += m * var * (n / (n - 1))  # unbiased
         else:
             mean, var = self.running_mean, self.running_var
-        inv_std = 1.0 / np.sqrt(var + self.eps)        # (n_out,)
-        xhat = (z - mean) * inv_std                    # (N, n_out)
+        inv_std = 1.0 / np.sqrt(var + self.eps)        # (n_here,)
+        xhat = (z - mean) * inv_std                    # (N, n_here)
         return self.gamma * xhat + self.beta, (xhat, inv_std, training)
 
     def backward(self, grad_out: np.ndarray, cache):
@@ -58,7 +59,7 @@ class BatchNorm:
         xhat, inv_std, training = cache
         dgamma = (grad_out * xhat).sum(axis=0)
         dbeta = grad_out.sum(axis=0)
-        dxhat = grad_out * self.gamma                  # (N, n_out)
+        dxhat = grad_out * self.gamma                  # (N, n_here)
         if not training:                               # mean and var are constants
             return dxhat * inv_std, dgamma, dbeta
         n = grad_out.shape[0]                          # mean and var depend on z

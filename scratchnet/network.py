@@ -16,17 +16,47 @@ normalization (between each hidden linear layer and its activation) means f
 acts on the normalized z, so f' is taken there and batch norm's own backward
 step comes after the ⊙ f': it turns ∂C/∂(normalized z) into the ∂C/∂z_l of
 the linear layer that BP3 and BP4 use, and gives ∂C/∂γ and ∂C/∂β.
+
+forward(X) returns z_L and a ForwardCache (what each layer keeps for the way
+back); backprop(X, y) starts from it. Shape comments name the widths n_prev,
+n_here and n_next of the layers before, at and after the one a line works on,
+as torchnet/network.py's do.
 """
 from __future__ import annotations
 
 import json
 import operator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from . import activations, costs, init as inits
+from . import activations, costs, init as inits, names
 from .layers import BatchNorm, dropout_backward, dropout_forward
+
+
+class ForwardCache(NamedTuple):
+    """What Network.forward keeps for backprop: one list entry per layer, in layer order.
+
+    With N the batch size, n_l the width of layer l (the input is layer 0) and
+    L the number of weight layers, for hidden layer l = 1, ..., L − 1 at list
+    index l − 1:
+      z[l-1]      (N, n_l)      pre-activations; after batch norm when it is on,
+                                since f acts on the normalized z
+      f_z[l-1]    (N, n_l)      f(z), before dropout (f' is computed from z and f(z))
+      masks[l-1]  (N, n_l)      the dropout mask applied to f(z), or None (dropout
+                                off, or evaluation mode)
+      bn[l-1]                   batch norm's own cache (BatchNorm.backward reads
+                                it), or None without batch norm
+    and for every weight layer l = 1, ..., L, its input at list index l − 1:
+      a[l-1]      (N, n_{l-1})  a[0] is X; a[l] is hidden layer l's output, f(z)
+                                after dropout: what W_{l+1} multiplies
+    """
+    z: list
+    f_z: list
+    masks: list
+    bn: list
+    a: list
 
 
 class NetworkFileError(ValueError):
@@ -42,8 +72,7 @@ class Network:
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+        names.check("dtype", dtype)
         if seed is not None:
             seed = operator.index(seed)  # a NumPy integer becomes an int, so save() can write JSON
         self.sizes, self.seed = sizes, seed
@@ -79,53 +108,60 @@ class Network:
         return self.train(False)
 
     # ------------------------------------------------------------ forward
-    def _forward(self, X: np.ndarray):
-        """z_L and what backprop needs of every hidden layer."""
-        a = np.asarray(X, dtype=self.dtype)            # (N, n_in)
-        cache = []
+    def forward(self, X: np.ndarray) -> tuple[np.ndarray, ForwardCache]:
+        """(z_L, cache): the output layer's pre-activations (N, n_L) and what backprop needs.
+
+        torchnet's Network.logits computes the same z_L; autograd keeps its own
+        cache. Follows the mode: in training mode dropout draws masks and batch
+        norm uses (and updates) the batch statistics; in evaluation mode neither.
+        """
+        a = np.asarray(X, dtype=self.dtype)            # (N, n_0)
+        cache = ForwardCache(z=[], f_z=[], masks=[], bn=[], a=[a])
         for l, (W, b) in enumerate(zip(self.weights[:-1], self.biases[:-1])):
-            a_prev = a
-            z = a_prev @ W.T + b                       # (N, n_in) @ (n_in, n_out) -> (N, n_out)
-            bn_cache = None
+            z = a @ W.T + b                            # (N, n_prev) @ (n_prev, n_here) -> (N, n_here)
+            bn = None
             if self.norms:                             # from here on z is the normalized z
-                z, bn_cache = self.norms[l].forward(z, self.training)
-            act = self.f(z)                            # (N, n_out)
-            a, mask = act, None
+                z, bn = self.norms[l].forward(z, self.training)
+            f_z = self.f(z)                            # (N, n_here)
+            a, mask = f_z, None
             if self.dropout and self.training:
-                a, mask = dropout_forward(act, self.dropout, self.dropout_rng)
-            cache.append((a_prev, z, act, bn_cache, mask))
+                a, mask = dropout_forward(f_z, self.dropout, self.dropout_rng)
+            cache.z.append(z)
+            cache.f_z.append(f_z)
+            cache.masks.append(mask)
+            cache.bn.append(bn)
+            cache.a.append(a)                          # the next layer's input
         z_L = a @ self.weights[-1].T + self.biases[-1]  # (N, n_{L-1}) @ (n_{L-1}, n_L)
-        return z_L, a, cache
+        return z_L, cache
 
     def feedforward(self, X: np.ndarray) -> np.ndarray:
         """Output of the last layer: logits (cross_entropy) or σ(z_L) (quadratic)."""
-        return self.cost.output(self._forward(X)[0])
+        return self.cost.output(self.forward(X)[0])
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """The batch-mean cost C, forward pass only (in training mode it draws
         dropout masks and updates batch norm's running statistics, as backprop does)."""
-        return self.cost.value(self._forward(X)[0], np.asarray(y))
+        return self.cost.value(self.forward(X)[0], np.asarray(y))
 
     # ------------------------------------------------------------ backward
     def backprop(self, X: np.ndarray, y: np.ndarray):
         """(C, grads): the batch-mean cost and ∂C/∂p for every p in parameters()."""
-        z_L, a_last, cache = self._forward(X)
+        z_L, cache = self.forward(X)
         loss, delta = self.cost.value_and_delta(z_L, np.asarray(y))  # BP1, (N, n_L)
         L = len(self.weights)
         nabla_W, nabla_b = [None] * L, [None] * L
         nabla_gamma, nabla_beta = [None] * len(self.norms), [None] * len(self.norms)
-        nabla_W[-1] = delta.T @ a_last                 # BP4: (n_L, N) @ (N, n_{L-1})
+        nabla_W[-1] = delta.T @ cache.a[-1]            # BP4: (n_L, N) @ (N, n_{L-1})
         nabla_b[-1] = delta.sum(axis=0)                # BP3: (n_L,)
-        for l in range(L - 2, -1, -1):
-            a_prev, z, act, bn_cache, mask = cache[l]
+        for l in range(L - 2, -1, -1):                 # the hidden layers, last to first
             grad_a = delta @ self.weights[l + 1]       # BP2 (first half): (N, n_next) @ (n_next, n_here)
-            if mask is not None:
-                grad_a = dropout_backward(grad_a, mask)
-            delta = grad_a * self.f_prime(z, act)      # BP2 (second half): ⊙ f'(z) of this layer
-            if bn_cache is not None:                   # back through batch norm, after the ⊙ f'
-                delta, nabla_gamma[l], nabla_beta[l] = self.norms[l].backward(delta, bn_cache)
-            nabla_W[l] = delta.T @ a_prev              # BP4: (n_here, N) @ (N, n_prev)
-            nabla_b[l] = delta.sum(axis=0)             # BP3
+            if cache.masks[l] is not None:
+                grad_a = dropout_backward(grad_a, cache.masks[l])
+            delta = grad_a * self.f_prime(cache.z[l], cache.f_z[l])  # BP2 (second half): ⊙ f'(z)
+            if cache.bn[l] is not None:                # back through batch norm, after the ⊙ f'
+                delta, nabla_gamma[l], nabla_beta[l] = self.norms[l].backward(delta, cache.bn[l])
+            nabla_W[l] = delta.T @ cache.a[l]          # BP4: (n_here, N) @ (N, n_prev)
+            nabla_b[l] = delta.sum(axis=0)             # BP3: (n_here,)
         grads = [g for pair in zip(nabla_W, nabla_b) for g in pair]
         grads += [g for pair in zip(nabla_gamma, nabla_beta) for g in pair]
         return loss, grads

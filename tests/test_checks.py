@@ -2,7 +2,8 @@
 
 Short versions of `compare gradcheck` and `compare lockstep`; the full table
 and 1,000-step curves come from the commands. Tolerances: autograd 1e-10
-relative (the issue's bound: the same float64 arithmetic in another order),
+relative (the same float64 arithmetic in another order differs by round-off,
+about 1e-12 at worst here, while a wrong derivative shows up as 1e-3 or more),
 finite differences 1e-7 relative (h = 1e-5: ~1e-10 truncation, ~1e-11 round-off).
 """
 from __future__ import annotations

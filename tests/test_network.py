@@ -9,12 +9,14 @@ assert_backprop_matches_fd).
 """
 from __future__ import annotations
 
+import copy
 import itertools
 
 import numpy as np
 import pytest
 
 from scratchnet import Network, activations, costs
+from scratchnet.network import ForwardCache
 from scratchnet.gradcheck import (compare, frozen, gradcheck, max_relative_error,
                                   numerical_gradient, relative_error, sample_indices)
 
@@ -233,6 +235,37 @@ def test_backprop_returns_parameters_order_and_shapes():
     assert [g.shape for g in grads] == [p.shape for p in net.parameters()]
     assert [p.shape for p in net.parameters()] == [(4, 5), (4,), (3, 4), (3,), (2, 3), (2,),
                                                    (4,), (4,), (3,), (3,)]
+
+
+@pytest.mark.parametrize("dropout, batchnorm, training", [
+    (0.0, False, True), (0.3, True, True), (0.3, True, False)])
+def test_forward_cache_is_the_documented_contract(dropout, batchnorm, training):
+    """Network.forward(X) -> (z_L, ForwardCache): named fields with the shapes its
+    docstring states, z_L what feedforward builds on, and the masks what backprop uses."""
+    net = Network([5, 4, 3, 2], "tanh", seed=1, dropout=dropout, batchnorm=batchnorm)
+    net.train(training)
+    X = np.random.default_rng(1).normal(size=(6, 5))
+    rng_state = copy.deepcopy(net.dropout_rng.bit_generator.state)
+    z_L, cache = net.forward(X)
+    assert isinstance(cache, ForwardCache) and cache._fields == ("z", "f_z", "masks", "bn", "a")
+    assert z_L.shape == (6, 2)
+    assert [a.shape for a in cache.a] == [(6, 5), (6, 4), (6, 3)]   # the input of each W_l
+    assert np.array_equal(cache.a[0], X)
+    for name in ("z", "f_z"):
+        assert [v.shape for v in getattr(cache, name)] == [(6, 4), (6, 3)]
+    assert all(np.array_equal(f_z, np.tanh(z)) for z, f_z in zip(cache.z, cache.f_z))
+    dropped = dropout and training
+    assert all((m is not None) == dropped for m in cache.masks) and len(cache.masks) == 2
+    assert all((bn is not None) == batchnorm for bn in cache.bn) and len(cache.bn) == 2
+    for l in range(2):                      # a = f(z), then the dropout mask if one was drawn
+        mask = cache.masks[l] if dropped else 1.0
+        assert np.array_equal(cache.a[l + 1], cache.f_z[l] * mask)
+    assert np.array_equal(cache.a[-1] @ net.weights[-1].T + net.biases[-1], z_L)
+    y = np.array([0, 1, 0, 1, 1, 0])
+    _, delta = net.cost.value_and_delta(z_L, y)        # BP1
+    net.dropout_rng.bit_generator.state = rng_state   # backprop draws the same masks again
+    _, grads = net.backprop(X, y)
+    np.testing.assert_allclose(grads[4], delta.T @ cache.a[-1], rtol=1e-14)  # BP4, W_3
 
 
 # ---------------------------------------------------------------- numerical stability

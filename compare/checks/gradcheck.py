@@ -22,12 +22,17 @@ import numpy as np
 import torch
 
 import scratchnet
-from scratchnet import activations, costs, gradcheck as fd, init as inits
+from scratchnet import gradcheck as fd, names
 
 from .. import runs
 
 EPS = np.finfo(np.float64).eps
-AUTOGRAD_RTOL = 1e-10   # the issue's bound: the same float64 arithmetic, in another order
+# Backprop and autograd do the same float64 arithmetic in another order (sums of
+# products regrouped), so they differ by round-off: a few ε ≈ 2.2e-16 per operation,
+# growing with depth to about 1e-12 at worst in these small nets. 1e-10 leaves a
+# hundredfold margin above that, and is still 1e7 times below the error of a wrong
+# derivative (a 1% mistake in σ' shows up as 1e-3; see test_a_wrong_derivative_is_caught).
+AUTOGRAD_RTOL = 1e-10
 FD_RTOL = 1e-7          # central differences, h = 1e-5: about 1e-10 truncation, 1e-11 round-off
 FD_H = 1e-5
 KINK_MARGIN = 1e-3      # ReLU pre-activations stay this far from 0, so ±h never crosses the kink
@@ -56,12 +61,11 @@ class Case:
 def all_cases(quick: bool = False) -> list[Case]:
     """Every activation × cost × init × depth, then batch norm and dropout variants."""
     depths = (2, 4) if quick else DEPTHS
-    names = itertools.product(activations.ACTIVATIONS, costs.COSTS, inits.INITS, depths)
-    cases = [Case(a, c, i, d, seed=k) for k, (a, c, i, d) in enumerate(names)]
+    combos = itertools.product(names.ACTIVATIONS, names.COSTS, names.INITS, depths)
+    cases = [Case(a, c, i, d, seed=k) for k, (a, c, i, d) in enumerate(combos)]
     extras = [dict(batchnorm=True), dict(batchnorm=True, eval_mode=True), dict(dropout=0.3),
               dict(batchnorm=True, dropout=0.3)]
-    for k, (a, c, extra) in enumerate(itertools.product(activations.ACTIVATIONS, costs.COSTS,
-                                                        extras)):
+    for k, (a, c, extra) in enumerate(itertools.product(names.ACTIVATIONS, names.COSTS, extras)):
         cases.append(Case(a, c, "xavier_normal", 3, seed=1000 + k, **extra))
     return cases[::7] if quick else cases
 
@@ -92,13 +96,14 @@ def make_case(case: Case, batch: int = 8, attempts: int = 200):
 
 
 def _replaying(net):
-    """Run net._forward without moving its dropout generator or running statistics."""
+    """net.forward, without moving its dropout generator or running statistics: each call
+    returns (z_L, ForwardCache) with the masks the network's next backprop will draw."""
     state = copy.deepcopy(net.dropout_rng.bit_generator.state)
     stats = [(bn.running_mean.copy(), bn.running_var.copy()) for bn in net.norms]
 
     def forward(X):
         try:
-            return net._forward(X)
+            return net.forward(X)
         finally:
             net.dropout_rng.bit_generator.state = copy.deepcopy(state)
             for bn, (mean, var) in zip(net.norms, stats):
@@ -108,8 +113,8 @@ def _replaying(net):
 
 def _min_abs_z(net, X) -> float:
     """Smallest |z| any hidden activation sees (after batch norm), with this batch's masks."""
-    _, _, cache = _replaying(net)(X)
-    return min(float(np.abs(z).min()) for _, z, _, _, _ in cache)
+    _, cache = _replaying(net)(X)
+    return min(float(np.abs(z).min()) for z in cache.z)
 
 
 class ReplayMasks(torch.nn.Module):
@@ -135,8 +140,8 @@ def autograd_gradients(net, X, y, device="cpu") -> list[np.ndarray]:
 
     tnet = to_torch(net, device)
     if net.dropout and net.training:
-        _, _, cache = _replaying(net)(X)                             # the masks backprop will use
-        tnet.drop = ReplayMasks([torch.from_numpy(m).to(device) for *_, m in cache])
+        _, cache = _replaying(net)(X)                                # the masks backprop will use
+        tnet.drop = ReplayMasks([torch.from_numpy(m).to(device) for m in cache.masks])
     loss = tnet.loss(torch.from_numpy(X).to(device), torch.from_numpy(y).to(device))
     loss.backward()
     return [p.grad.detach().cpu().numpy() for p in tnet.parameters()]
@@ -172,11 +177,6 @@ def check_case(case: Case, device="cpu", fd_samples: int | None = None) -> dict:
     return {"case": case.name, **asdict(case), "sizes": net.sizes, "loss": loss,
             "autograd": autograd, "finite_differences": numeric,
             "ok": autograd <= AUTOGRAD_RTOL and numeric <= FD_RTOL}
-
-
-def gradcheck_cases(cases=None, device="cpu", fd_samples: int | None = None) -> list[dict]:
-    """check_case for every case (all_cases() by default)."""
-    return [check_case(c, device, fd_samples) for c in (cases or all_cases())]
 
 
 def format_table(rows) -> str:
