@@ -106,6 +106,23 @@ def test_bad_inputs_raise():
         aug(torch.zeros(3, 784), 0)
 
 
+def test_elastic_distortion_through_a_compare_run(mnist_root, tmp_path, monkeypatch):
+    """compare's Run passes any Augment arguments on: with elastic_alpha the training
+    batches are distorted (other losses than without), and the run's hash tells them apart."""
+    from compare import runs
+    from scratchnet.config import TrainConfig
+
+    monkeypatch.chdir(tmp_path)
+    config = TrainConfig(sizes=(784, 8, 10), epochs=1, train_subset=200, dtype="float32")
+    plain = runs.Run("plain", config)
+    elastic = runs.Run("elastic", config, augment=runs.augment_of(
+        max_shift=0.0, max_rotation=0.0, max_scale=0.0, elastic_alpha=34.0, elastic_sigma=4.0))
+    assert plain.short_hash() != elastic.short_hash()
+    a, b = (runs.execute(run, root=mnist_root) for run in (plain, elastic))
+    assert a["history"]["train_loss"] != b["history"]["train_loss"]
+    assert b["diverged_at"] is None
+
+
 @pytest.mark.gpu
 def test_cuda_batch_with_cpu_generator():
     if not torch.cuda.is_available():

@@ -82,9 +82,15 @@ def main():
               show_default=True, help="on-the-fly augmentation: random rotations up to ± degrees")
 @click.option("--augment-scale", type=FiniteFloatRange(0, 1, max_open=True), default=0.0,
               show_default=True, help="on-the-fly augmentation: random zoom within 1 ± this")
+@click.option("--augment-elastic-alpha", type=FiniteFloatRange(0), default=0.0, show_default=True,
+              help="on-the-fly elastic distortion (Simard et al. 2003): its strength in pixels "
+                   "(0: off; Simard et al. used 34)")
+@click.option("--augment-elastic-sigma", type=FiniteFloatRange(0, min_open=True), default=4.0,
+              show_default=True, help="smoothness of the elastic distortion: the width in pixels "
+                                      "of the Gaussian that blurs its random field")
 @click.option("--quiet", is_flag=True, help="no progress bar and no per-epoch lines")
-def train(device, data_root, out, save, augment_shift, augment_rotation, augment_scale, quiet,
-          **options):
+def train(device, data_root, out, save, augment_shift, augment_rotation, augment_scale,
+          augment_elastic_alpha, augment_elastic_sigma, quiet, **options):
     """Train one network on MNIST and report its accuracy epoch by epoch."""
     from .augment import Augment
     from .convert import to_scratch
@@ -99,18 +105,18 @@ def train(device, data_root, out, save, augment_shift, augment_rotation, augment
     eval_name = "validation" if config.validation else "test"
     start = time.perf_counter()
     with epoch_progress(config, eval_name, f"training on {device}", quiet) as on_epoch:
-        augment = (Augment(max_shift=augment_shift, max_rotation=augment_rotation,
-                           max_scale=augment_scale)
-                   if augment_shift or augment_rotation or augment_scale else None)
+        augment_options = dict(max_shift=augment_shift, max_rotation=augment_rotation,
+                               max_scale=augment_scale, elastic_alpha=augment_elastic_alpha,
+                               elastic_sigma=augment_elastic_sigma)
+        augment = (Augment(**augment_options) if augment_shift or augment_rotation
+                   or augment_scale or augment_elastic_alpha else None)
         net, history = run(config, train_data, eval_data, callback=on_epoch, device=device,
                            augment=augment)
     seconds = time.perf_counter() - start
     click.echo(final_line(config, history, eval_name, seconds))
     write_outputs(out, {"package": "torchnet", "device": str(device),
                         "config": config.to_dict(),
-                        "augment": {"max_shift": augment_shift,
-                                    "max_rotation": augment_rotation,
-                                    "max_scale": augment_scale},
+                        "augment": augment_options,
                         "history": history.to_dict()},
                   save, to_scratch(net) if save is not None else None)
 
