@@ -1,10 +1,15 @@
 """Mini-batch training with per-epoch measurements: train(), evaluate(), History.
 
-torchnet.train uses the same History and the same batch order (epoch_order),
-so a run in either package can be compared with the other epoch for epoch.
+torchnet.train uses the same History, the same batch order (epoch_order) and
+the same divergence rule (divergence), so a run in either package can be
+compared with the other epoch for epoch. The bookkeeping of each step (its
+loss, the gradient norms, the divergence check) lives in Recorder, and NumPy's
+settings for the loop in quiet_numerics, so that train() reads as the textbook
+step: backprop, record, step.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -21,9 +26,20 @@ class History:
     """What one training run measured, epoch by epoch (JSON-serializable).
 
     grad_norms[e][l] is the mean over epoch e's batches of ‖∂C/∂W_l‖ (Frobenius).
-    diverged_at is None, or {"epoch": e, "step": s} (both counted from 1, s over
-    the whole run) for the first step whose loss was not finite: training stopped
-    there and that epoch has no entries.
+
+    diverged_at is None, or {"epoch": e, "step": s, "reason": text} (e and s
+    counted from 1, s over the whole run) for the first step whose batch loss
+    broke the divergence rule: training stopped there and that epoch has no
+    entries. The rule (`divergence`): the loss is not finite, or it is more than
+    1000 times the first batch's loss (counted as at least 1). A cross-entropy
+    loss starts near ln 10 ≈ 2.3, so the limit is about 2,300, and healthy runs
+    never come near it: the homework's baseline and the deep sigmoid net peak at
+    1.1 times their first loss, even Adam at lr 0.5 (a failed run, 20% accuracy)
+    at 9 times. The sigmoid net at SGD lr 1000, which would otherwise run on at
+    a loss near 1e4 with chance accuracy, passes the limit at step 3. A net that
+    fails without blowing up (SGD at lr 5 peaks at 73 times) is not diverged by
+    this rule; its accuracy shows the failure. The quadratic cost is at most 5,
+    so with it only a non-finite loss counts.
     """
     test_accuracy: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
@@ -40,6 +56,15 @@ class History:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def add_epoch(self, train_loss: float, grad_norms: list, lr: float,
+                  test_accuracy: float | None, seconds: float) -> None:
+        """Append one finished epoch's numbers (both packages' train() call this)."""
+        self.train_loss.append(train_loss)
+        self.grad_norms.append(grad_norms)
+        self.lr.append(lr)
+        self.test_accuracy.append(test_accuracy)
+        self.seconds.append(seconds)
+
     @classmethod
     def from_dict(cls, data: dict) -> "History":
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
@@ -53,6 +78,100 @@ class History:
 
 
 SMALL_BATCH = 32  # at or below this batch size, BLAS runs single-threaded in train()
+DIVERGENCE_FACTOR = 1000.0  # a batch loss this many times the first batch's: diverged
+
+
+def divergence(loss: float, first_loss: float) -> str | None:
+    """Why a batch loss means the run diverged, or None: the rule History.diverged_at states.
+
+    Diverged: the loss is not finite, or it exceeds DIVERGENCE_FACTOR times the
+    first batch's loss, counted as at least 1 (so that a run started from
+    trained weights, whose first loss may be near 0, is not stopped by an
+    ordinary bad batch). Torch-free: scratchnet's and torchnet's train() both
+    apply it, so the two stop at the same step.
+    """
+    if not math.isfinite(loss):
+        return "the training loss became non-finite"
+    if loss > DIVERGENCE_FACTOR * max(first_loss, 1.0):
+        of = f"the first batch's {first_loss:.3g}" if first_loss >= 1.0 else "1"
+        return f"the training loss reached {loss:.3g}, over {DIVERGENCE_FACTOR:g}× {of}"
+    return None
+
+
+class Recorder:
+    """One run's per-step measurements, averaged per epoch, and the divergence check.
+
+    record(loss, grads)  after each backprop: the batch loss and ‖∂C/∂W_l‖ per layer;
+    diverged()           after each record: True if that step broke the rule
+                         (`divergence`); diverged_at then says where and why;
+    epoch_means()        at the end of an epoch: (mean loss, [mean ‖∂C/∂W_l‖]) over
+                         its steps, and on to the next epoch.
+    torchnet/train.py subclasses it to read tensors instead of floats.
+    """
+
+    def __init__(self, n_layers: int):
+        self.n_layers = n_layers
+        self.epoch, self.step = 1, 0                   # counted from 1, as in diverged_at
+        self.first_loss = self.last_loss = None
+        self.diverged_at = None
+        self._start_epoch()
+
+    def _start_epoch(self) -> None:
+        self.loss_sum, self.norm_sums, self.n_steps = 0.0, [0.0] * self.n_layers, 0
+
+    def record(self, loss: float, grads) -> None:
+        """One step: its loss and backprop's grads, [∂C/∂W_1, ∂C/∂b_1, ∂C/∂W_2, ...]."""
+        norms = []
+        for l in range(self.n_layers):
+            g = grads[2 * l].ravel()
+            norms.append(math.sqrt(g @ g))             # ‖∂C/∂W_l‖ (Frobenius)
+        self.add(loss, norms)
+
+    def add(self, loss: float, norms) -> None:
+        """Count one step with this loss and these per-layer gradient norms."""
+        self.step += 1
+        self.last_loss = loss
+        self.loss_sum += loss
+        for l, norm in enumerate(norms):
+            self.norm_sums[l] += norm
+        self.n_steps += 1
+
+    def diverged(self) -> bool:
+        """Whether the last recorded step broke the divergence rule."""
+        return self.judge(self.last_loss, self.step)
+
+    def judge(self, loss: float, step: int) -> bool:
+        """Apply the rule to step `step`'s loss; on divergence set diverged_at."""
+        if self.first_loss is None:
+            self.first_loss = loss
+        reason = divergence(loss, self.first_loss)
+        if reason is not None:
+            self.diverged_at = {"epoch": self.epoch, "step": step, "reason": reason}
+        return reason is not None
+
+    def epoch_means(self) -> tuple[float, list[float]]:
+        """(mean loss, [mean ‖∂C/∂W_l‖ per layer]) of this epoch's steps; starts the next."""
+        n = self.n_steps
+        means = self.loss_sum / n, [s / n for s in self.norm_sums]
+        self.epoch += 1
+        self._start_epoch()
+        return means
+
+
+@contextlib.contextmanager
+def quiet_numerics(batch_size: int | None = None):
+    """NumPy's settings for training: no floating-point warnings; small batches on one thread.
+
+    Overflow on the way to a divergence is expected: the loop's divergence check
+    records it, so a warning would only repeat it. Batches of SMALL_BATCH rows or
+    fewer run BLAS on one thread: their matrices are too small for threads to
+    pay, and idle-spinning BLAS threads slow every other step down (torchnet's
+    counterpart is small_batch_threads).
+    """
+    one_thread = batch_size is not None and batch_size <= SMALL_BATCH
+    with np.errstate(all="ignore"), \
+            (threadpool_limits(1, user_api="blas") if one_thread else contextlib.nullcontext()):
+        yield
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
@@ -72,54 +191,43 @@ def evaluate(net, data) -> float:
     return float((net.predict(X) == np.asarray(y)).mean())
 
 
+def check_arguments(net, n: int, epochs: int, batch_size: int) -> None:
+    """ValueError for a run that train() cannot do, in either package."""
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be positive, got {epochs}, {batch_size}")
+    if net.batchnorm and (batch_size == 1 or n % batch_size == 1):
+        raise ValueError(f"batch norm needs at least 2 samples in every batch: batch_size="
+                         f"{batch_size} with {n} samples leaves a batch of 1")
+
+
 def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
           scheduler=None, seed: int = 0, callback=None) -> History:
     """Train `net` in place with mini-batch `optimizer`; return its History.
 
     callback(epoch, history), if given, is called after every finished epoch.
+    The first step that breaks the divergence rule (see History) ends training;
+    History.diverged_at records where and why.
     """
     X, y = train_data
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be positive, got {epochs}, {batch_size}")
-    if net.batchnorm and (batch_size == 1 or len(X) % batch_size == 1):
-        raise ValueError(f"batch norm needs at least 2 samples in every batch: batch_size="
-                         f"{batch_size} with {len(X)} samples leaves a batch of 1")
-    n_layers = len(net.weights)
-    history, step = History(), 0
+    check_arguments(net, len(X), epochs, batch_size)
+    history, recorder = History(), Recorder(len(net.weights))
     for epoch in range(epochs):
         start = time.perf_counter()
         net.train()
         lr = optimizer.lr
-        loss_sum, norm_sums, n_batches = 0.0, [0.0] * n_layers, 0
-        # Overflow on the way to divergence is expected: it is caught by the
-        # finiteness check below and recorded, not warned about. Small batches
-        # run BLAS on one thread: their matrices are too small for threads to
-        # pay, and idle-spinning BLAS threads slow every other step down.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"), \
-                threadpool_limits(1 if batch_size <= SMALL_BATCH else None, user_api="blas"):
+        with quiet_numerics(batch_size):
             for idx in batches(len(X), batch_size, seed, epoch):
                 loss, grads = net.backprop(X[idx], y[idx])
-                step += 1
-                if not math.isfinite(loss):
-                    history.diverged_at = {"epoch": epoch + 1, "step": step}
+                recorder.record(loss, grads)
+                if recorder.diverged():
+                    history.diverged_at = recorder.diverged_at
                     return history
-                for l in range(n_layers):
-                    g = grads[2 * l].ravel()
-                    norm_sums[l] += math.sqrt(g @ g)   # ‖∂C/∂W_l‖ (Frobenius)
                 optimizer.step(grads)
-                loss_sum += loss
-                n_batches += 1
         if scheduler is not None:
             scheduler.step()
-        history.train_loss.append(loss_sum / n_batches)
-        history.grad_norms.append([s / n_batches for s in norm_sums])
-        history.lr.append(lr)
-        # The epoch's last update may have overflowed the weights although its loss
-        # was finite: evaluate them quietly too (the next step records the divergence).
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        with quiet_numerics():       # the last step may have overflowed the weights: no warnings
             accuracy = evaluate(net, test_data) if test_data is not None else None
-        history.test_accuracy.append(accuracy)
-        history.seconds.append(time.perf_counter() - start)
+        history.add_epoch(*recorder.epoch_means(), lr, accuracy, time.perf_counter() - start)
         if callback is not None:
             callback(epoch, history)
     return history

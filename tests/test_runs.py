@@ -72,9 +72,10 @@ def test_run_validation():
 
 def test_divergence_is_a_result(mnist_root, tmp_results):
     # lr · weight_decay = 1000: each step multiplies the weights by about −999, so they
-    # overflow after about 100 steps, in the second epoch of 100 steps
+    # overflow after about 100 steps, in the second epoch of 100 steps (the quadratic cost
+    # is at most 5, so only the loss turning non-finite can stop the run)
     config = TINY.replace(train_subset=1000, lr=100.0, weight_decay=10.0, momentum=0.0,
-                          nesterov=False)
+                          nesterov=False, cost="quadratic")
     result = runs.execute(Run("d", config, "scratch"), mnist_root)
     assert result["diverged_at"] is not None and result["diverged_at"]["epoch"] == 2
     assert result["final_accuracy"] == result["history"]["test_accuracy"][0]  # epoch 1's

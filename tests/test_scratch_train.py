@@ -10,7 +10,7 @@ import pytest
 
 from scratchnet import SGD, Adam, History, Network, StepLR, evaluate, train
 from scratchnet.config import TrainConfig
-from scratchnet.train import batches, epoch_order, run
+from scratchnet.train import Recorder, batches, divergence, epoch_order, run
 
 
 def subset(data, n):
@@ -60,18 +60,71 @@ def test_batch_order_is_a_seeded_permutation():
 def test_huge_learning_rate_diverges_cleanly(mnist_small):
     """lr·λ = 1e4·0.1 = 1000: each step's weight decay multiplies θ by about (1 − 1000),
     so the weights overflow after about 100 steps (in epoch 2 of 100 steps each) and
-    the loss becomes nan. That is recorded in diverged_at, with no warning or exception.
+    the loss becomes nan. The quadratic cost is at most 5, so only that can stop it:
+    recorded in diverged_at, with no warning or exception.
     """
     train_data, test_data = subset(mnist_small[0], 1000), subset(mnist_small[1], 100)
-    net = Network([784, 30, 10], seed=0)
+    net = Network([784, 30, 10], cost="quadratic", seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                       # any warning fails the test
         history = train(net, train_data, test_data, epochs=3, batch_size=10,
                         optimizer=SGD(net.parameters(), lr=1e4, weight_decay=0.1))
     assert history.diverged_at is not None
     assert history.diverged_at["epoch"] == 2 and 100 < history.diverged_at["step"] <= 200
+    assert history.diverged_at["reason"] == "the training loss became non-finite"
     assert len(history.test_accuracy) == len(history.train_loss) == 1   # epoch 1 only
     json.dumps(history.to_dict(), allow_nan=False)          # still plain JSON
+
+
+def test_a_loss_grown_a_thousandfold_is_a_divergence(mnist_small):
+    """The homework's sigmoid net at SGD lr 1000 never overflows: its loss sits near
+    1e4 with accuracy at chance. It passes 1000 × the first batch's loss (about 2.7)
+    within a few steps, and that stops it as a divergence."""
+    train_data, test_data = subset(mnist_small[0], 1000), subset(mnist_small[1], 100)
+    net = Network([784, 30, 10], seed=0)
+    history = train(net, train_data, test_data, epochs=2, batch_size=10,
+                    optimizer=SGD(net.parameters(), lr=1000, momentum=0.8, nesterov=True,
+                                  weight_decay=1e-4))
+    where = history.diverged_at
+    assert where is not None and where["epoch"] == 1 and where["step"] <= 5
+    assert "over 1000× the first batch's" in where["reason"]
+    assert history.train_loss == [] and history.test_accuracy == []
+
+
+def test_a_divergence_in_a_later_epoch_keeps_the_earlier_ones(mnist_small):
+    """StepLR with γ = 10⁴ turns lr 0.1 into 1000 after epoch 1: epoch 1 is healthy and
+    kept, epoch 2 diverges by the loss's growth within a few steps."""
+    train_data, test_data = subset(mnist_small[0], 1000), subset(mnist_small[1], 100)
+    net = Network([784, 30, 10], seed=0)
+    opt = SGD(net.parameters(), lr=0.1)
+    history = train(net, train_data, test_data, epochs=3, batch_size=10, optimizer=opt,
+                    scheduler=StepLR(opt, step_size=1, gamma=1e4))
+    assert history.diverged_at["epoch"] == 2 and 100 < history.diverged_at["step"] <= 110
+    assert len(history.train_loss) == 1 and history.test_accuracy[0] > 0.5
+
+
+@pytest.mark.parametrize("loss, first, diverged", [
+    (2.3, 2.3, False), (2300.0, 2.3, False), (2301.0, 2.3, True),   # 1000 × 2.3 = 2300
+    (float("nan"), 2.3, True), (float("inf"), 2.3, True), (-float("inf"), 2.3, True),
+    (999.0, 0.01, False), (1001.0, 0.01, True),                     # the first counts as ≥ 1
+    (4.9, 1.2, False)])                                             # quadratic: at most 5
+def test_the_divergence_rule(loss, first, diverged):
+    assert (divergence(loss, first) is not None) == diverged
+
+
+def test_recorder_means_and_steps():
+    """Recorder: per-epoch means of the loss and of ‖∂C/∂W_l‖ (from grads[2l]); steps
+    counted over the whole run; diverged_at names epoch, step and reason."""
+    recorder = Recorder(2)
+    W0, W1 = np.full((2, 2), 0.5), np.array([3.0, 4.0])    # norms 1 and 5
+    for loss in (2.0, 4.0):
+        recorder.record(loss, [W0, None, W1, None])
+        assert not recorder.diverged()
+    assert recorder.epoch_means() == (3.0, [1.0, 5.0])
+    recorder.record(float("nan"), [W0, None, W1, None])
+    assert recorder.diverged()
+    assert recorder.diverged_at == {"epoch": 2, "step": 3,
+                                    "reason": "the training loss became non-finite"}
 
 
 def test_overflow_in_an_epochs_last_step_raises_no_warning(mnist_small):

@@ -21,7 +21,8 @@ from scratchnet.train import train as scratch_train
 from torchnet import Network, convert, data as tdata, evaluate, train
 from torchnet.cli import main as cli
 from torchnet.device import DeviceError, check_dtype, resolve
-from torchnet.train import load_data, optimizer_for, run
+from torchnet.train import (DeviceRecorder, HostRecorder, load_data, optimizer_for,
+                            recorder_for, run)
 
 INITS = ["nielsen", "large", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
 
@@ -201,22 +202,58 @@ def test_train_is_deterministic_and_leaves_the_global_generator_alone(mnist_smal
     assert histories[0] == histories[1]
 
 
+DIVERGING = {
+    # lr·λ = 1e4·0.1: the weights overflow in epoch 2 (see scratchnet's test); the quadratic
+    # cost is at most 5, so the loss turning nan is what stops the run
+    "non-finite": (dict(cost="quadratic"), dict(lr=1e4, weight_decay=0.1), None),
+    # StepLR turns lr 0.1 into 1000 after epoch 1: the loss passes 1000 × the first one
+    "grown": ({}, dict(lr=0.1), (1, 1e4)),
+}
+
+
 @pytest.mark.parametrize("check_every", [1, 7])
-def test_divergence_is_recorded_like_scratchnet(mnist_small, check_every):
-    """lr·λ = 1e4·0.1: weights overflow in epoch 2 (see scratchnet's test); both packages
-    stop at the same step, quietly, and keep only epoch 1."""
+@pytest.mark.parametrize("case", list(DIVERGING))
+def test_divergence_is_recorded_like_scratchnet(mnist_small, case, check_every):
+    """Both packages apply scratchnet.train.divergence to the same losses: they stop at
+    the same step for the same reason, quietly, and keep only epoch 1 — also when the
+    losses are read every 7 steps (DeviceRecorder, as on a GPU)."""
+    net_options, options, schedule = DIVERGING[case]
     train_data, test_data = subset(mnist_small[0], 1000), subset(mnist_small[1], 100)
-    s = scratchnet.Network([784, 30, 10], seed=0)
+    s = scratchnet.Network([784, 30, 10], seed=0, **net_options)
     t = convert.to_torch(s)
-    options = dict(lr=1e4, weight_decay=0.1)
+    sopt, topt = optim.SGD(s.parameters(), **options), optimizer_for("sgd", t.parameters(), options)
+    sched = (optim.StepLR(sopt, *schedule), torch.optim.lr_scheduler.StepLR(topt, *schedule)) \
+        if schedule else (None, None)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        hs = scratch_train(s, train_data, test_data, 3, 10, optim.SGD(s.parameters(), **options))
-        ht = train(t, tensors(train_data), tensors(test_data), 3, 10,
-                   optimizer_for("sgd", t.parameters(), options), check_every=check_every)
-    assert ht.diverged_at == hs.diverged_at and ht.diverged_at["epoch"] == 2
+        hs = scratch_train(s, train_data, test_data, 3, 10, sopt, sched[0])
+        ht = train(t, tensors(train_data), tensors(test_data), 3, 10, topt, sched[1],
+                   check_every=check_every)
+    assert ht.diverged_at["epoch"] == hs.diverged_at["epoch"] == 2
+    assert ht.diverged_at["step"] == hs.diverged_at["step"]
+    reason = hs.diverged_at["reason"]
+    assert ("non-finite" in reason) == (case == "non-finite")
+    assert ht.diverged_at["reason"].split(",")[0][:30] == reason.split(",")[0][:30]
     assert len(ht.test_accuracy) == len(ht.train_loss) == len(ht.grad_norms) == 1
     json.dumps(ht.to_dict(), allow_nan=False)
+
+
+def test_device_recorder_gives_the_host_recorders_history(mnist_small):
+    """Reading the losses every step (the CPU's HostRecorder) or every 7 steps from a
+    buffer on the device (DeviceRecorder, the GPU's way): the same History to round-off."""
+    train_data, test_data = subset(mnist_small[0], 205), subset(mnist_small[1], 100)
+    histories = []
+    for check_every in (1, 7):
+        net = Network([784, 12, 10], seed=0)
+        opt = optimizer_for("sgd", net.parameters(), dict(lr=0.1, momentum=0.9))
+        histories.append(train(net, tensors(train_data), tensors(test_data), 2, 10, opt,
+                               check_every=check_every))
+    host, device = histories
+    assert device.test_accuracy == host.test_accuracy and device.diverged_at is None
+    assert device.train_loss == pytest.approx(host.train_loss, rel=1e-12)
+    assert np.array(device.grad_norms) == pytest.approx(np.array(host.grad_norms), rel=1e-12)
+    assert isinstance(recorder_for(net, 21, 1), HostRecorder)
+    assert isinstance(recorder_for(net, 21, 7), DeviceRecorder)
 
 
 def test_evaluate_matches_scratchnet_and_bad_arguments(mnist_small):
@@ -336,8 +373,26 @@ def test_cli_augmentation_changes_training(mnist_root, tmp_path):
                                       "--augment-rotation", "10", "--augment-scale", "0.1"])
     assert result.exit_code == 0, result.output
     a, b = json.loads(plain.read_text()), json.loads(augmented.read_text())
-    assert b["augment"] == {"max_shift": 2.0, "max_rotation": 10.0, "max_scale": 0.1}
+    assert b["augment"] == {"max_shift": 2.0, "max_rotation": 10.0, "max_scale": 0.1,
+                            "elastic_alpha": 0.0, "elastic_sigma": 4.0}
     assert a["history"]["train_loss"] != b["history"]["train_loss"]
+
+
+def test_cli_elastic_distortion(mnist_root, tmp_path):
+    """--augment-elastic-alpha/-sigma reach Augment's elastic path: on its own it changes
+    training too, and both values are recorded in --out; a bad sigma is a usage error."""
+    common = ["train", "--data", str(mnist_root), "--train-subset", "200", "--epochs", "1",
+              "--sizes", "784,8,10", "--device", "cpu", "--quiet"]
+    plain, elastic = tmp_path / "plain.json", tmp_path / "elastic.json"
+    assert CliRunner().invoke(cli, [*common, "--out", str(plain)]).exit_code == 0
+    result = CliRunner().invoke(cli, [*common, "--out", str(elastic), "--augment-elastic-alpha",
+                                      "34", "--augment-elastic-sigma", "4"])
+    assert result.exit_code == 0, result.output
+    a, b = json.loads(plain.read_text()), json.loads(elastic.read_text())
+    assert b["augment"]["elastic_alpha"] == 34.0 and b["augment"]["elastic_sigma"] == 4.0
+    assert a["history"]["train_loss"] != b["history"]["train_loss"]
+    bad = CliRunner().invoke(cli, [*common, "--augment-elastic-sigma", "0"])
+    assert bad.exit_code == 2 and "--augment-elastic-sigma" in bad.output
 
 
 # ---------------------------------------------------------------- GPU

@@ -1,23 +1,24 @@
 """Mini-batch training with per-epoch measurements: train(), evaluate(), History.
 
-The same History (scratchnet's own class) and the same batch order
-(scratchnet.train.epoch_order) as scratchnet/train.py, so a run in either
+The same History (scratchnet's own class), the same batch order
+(scratchnet.train.epoch_order) and the same divergence rule
+(scratchnet.train.divergence) as scratchnet/train.py, so a run in either
 package can be compared with the other epoch for epoch. The data are tensors
 already on the device, batched by index: no DataLoader, no per-sample
-transforms. Per-step measurements (loss and per-layer gradient norms) stay on
-the device in one buffer per epoch; the host reads them every `check_every`
-steps (every step on the CPU, where reading is free), which is also when a
-non-finite loss is noticed.
+transforms. The inner loop is the textbook step (zero_grad, loss, backward,
+record, step); the bookkeeping is behind `recorder_for`: on the CPU each step's
+numbers are read at once (reading a CPU tensor costs nothing), on a GPU they
+stay on the device and are read every `check_every` steps, since every read
+waits for the GPU to catch up.
 """
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 
 import torch
 
-from scratchnet.train import SMALL_BATCH, History, epoch_order
+from scratchnet.train import SMALL_BATCH, History, Recorder, check_arguments, epoch_order
 
 from .device import resolve
 from .network import Network, dtype_of
@@ -29,17 +30,61 @@ def evaluate(net: Network, data) -> float:
     return int((net.predict(X) == y).sum()) / len(y)  # exactly scratchnet's float
 
 
-def _first_nonfinite(losses: torch.Tensor) -> int | None:
-    """Index of the first non-finite entry of a 1-d tensor, or None (one host read)."""
-    if len(losses) == 1:                               # the CPU's every-step check: one read
-        return None if math.isfinite(losses.item()) else 0
-    finite = torch.isfinite(losses)
-    return None if bool(finite.all()) else int((~finite).nonzero()[0, 0])
+class HostRecorder(Recorder):
+    """scratchnet's Recorder, fed from tensors read at every step (the CPU's way)."""
+
+    def record(self, loss: torch.Tensor, weights) -> None:
+        """One step: its 0-dim loss, and the W_l whose .grad backward() filled."""
+        self.add(loss.item(), [torch.linalg.vector_norm(W.grad).item() for W in weights])
+
+
+class DeviceRecorder(Recorder):
+    """The same bookkeeping with each step's numbers kept on the device (for GPUs).
+
+    Row j of a buffer holds step j's loss and ‖∂C/∂W_l‖; the host reads the new
+    losses every `check_every` steps and at the end of the epoch (one
+    synchronization each), and judges them in order, so a divergence is noticed
+    up to check_every − 1 steps late but recorded at the step where it happened.
+    """
+
+    def __init__(self, n_layers: int, steps_per_epoch: int, check_every: int, like: torch.Tensor):
+        super().__init__(n_layers)
+        self.steps_per_epoch, self.check_every = steps_per_epoch, check_every
+        self.rows = torch.empty(steps_per_epoch, 1 + n_layers, dtype=like.dtype,
+                                device=like.device)
+        self.filled = self.judged = 0                   # rows written, rows read and judged
+
+    def record(self, loss: torch.Tensor, weights) -> None:
+        self.rows[self.filled] = torch.stack(
+            [loss.detach(), *[torch.linalg.vector_norm(W.grad) for W in weights]])
+        self.filled += 1
+
+    def diverged(self) -> bool:
+        if self.filled - self.judged < self.check_every and self.filled < self.steps_per_epoch:
+            return False
+        first_step = self.step + self.judged + 1
+        losses = self.rows[self.judged:self.filled, 0].tolist()   # one read of the device
+        self.judged = self.filled
+        return any(self.judge(loss, first_step + k) for k, loss in enumerate(losses))
+
+    def epoch_means(self) -> tuple[float, list[float]]:
+        means = self.rows[:self.filled].mean(dim=0).tolist()      # one read of the device
+        self.step += self.filled
+        self.filled = self.judged = 0
+        self.epoch += 1
+        return means[0], means[1:]
+
+
+def recorder_for(net: Network, steps_per_epoch: int, check_every: int) -> Recorder:
+    """A HostRecorder if every step is checked (check_every 1), else a DeviceRecorder."""
+    if check_every == 1:
+        return HostRecorder(len(net.layers))
+    return DeviceRecorder(len(net.layers), steps_per_epoch, check_every, net.layers[0].weight)
 
 
 @contextlib.contextmanager
 def small_batch_threads(batch_size: int, device: torch.device):
-    """One CPU thread for small batches, as scratchnet's train(): more only add overhead."""
+    """One CPU thread for small batches, as scratchnet's quiet_numerics: more only add overhead."""
     if device.type != "cpu" or batch_size > SMALL_BATCH:
         yield
         return
@@ -69,22 +114,18 @@ def train(net: Network, train_data, test_data, epochs: int, batch_size: int, opt
     callback(epoch, history), if given, is called after every finished epoch.
     augment(x, generator), if given (a torchnet.augment.Augment), distorts each
     training batch on the device, with random numbers from a generator seeded by `seed`.
-    A non-finite loss stops training and records diverged_at, as in scratchnet;
-    with check_every > 1 (the default off the CPU) up to check_every − 1 more
-    steps have already run by then, so the weights are not those of the bad step.
+    The first step that breaks scratchnet's divergence rule ends training, as in
+    scratchnet. check_every: how often the host reads the losses (default 1 on
+    the CPU, 100 elsewhere); with check_every > 1 up to check_every − 1 more steps
+    may have run by then, so the weights are not those of the bad step.
     """
     X, y = train_data                                  # (n, 784) on the device, (n,) int64
-    n = len(X)
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be positive, got {epochs}, {batch_size}")
-    if net.batchnorm and (batch_size == 1 or n % batch_size == 1):
-        raise ValueError(f"batch norm needs at least 2 samples per batch; batch_size={batch_size} "
-                         f"with {n} samples leaves a batch of 1")
+    check_arguments(net, len(X), epochs, batch_size)
     if check_every is None:
         check_every = 1 if X.device.type == "cpu" else 100
     weights = [layer.weight for layer in net.layers]
-    n_batches = -(-n // batch_size)
-    history, step = History(), 0
+    history = History()
+    recorder = recorder_for(net, -(-len(X) // batch_size), check_every)
     generator = torch.Generator(device=X.device).manual_seed(seed) if augment is not None else None
     with _rng_fork(X.device), small_batch_threads(batch_size, X.device):
         torch.manual_seed(seed)                        # dropout masks, reproducible from the seed
@@ -92,39 +133,23 @@ def train(net: Network, train_data, test_data, epochs: int, batch_size: int, opt
             start = time.perf_counter()
             net.train()
             lr = optimizer.param_groups[0]["lr"]
-            order = torch.from_numpy(epoch_order(seed, epoch, n)).to(X.device)  # (n,)
-            # Row j: the loss of batch j, then ‖∂C/∂W_l‖ of each layer; stays on the device.
-            stats = torch.empty(n_batches, 1 + len(weights), dtype=weights[0].dtype,
-                                device=X.device)
-            checked = 0
-            for j in range(n_batches):
-                idx = order[j * batch_size:(j + 1) * batch_size]
-                x_batch = X.index_select(0, idx)       # (batch, 784), as X[idx] but cheaper
+            order = torch.from_numpy(epoch_order(seed, epoch, len(X))).to(X.device)  # (n,)
+            for idx in order.split(batch_size):
+                x_batch, y_batch = X.index_select(0, idx), y.index_select(0, idx)  # X[idx], cheaper
                 if augment is not None:
                     x_batch = augment(x_batch, generator)
                 optimizer.zero_grad()
-                loss = net.loss(x_batch, y.index_select(0, idx))  # 0-dim
+                loss = net.loss(x_batch, y_batch)      # 0-dim
                 loss.backward()
-                # ‖∂C/∂W_l‖ of every layer in one call (the one clip_grad_norm_ uses)
-                stats[j] = torch.stack([loss.detach(),
-                                        *torch._foreach_norm([W.grad for W in weights])])
-                if j + 1 - checked >= check_every or j + 1 == n_batches:
-                    bad = _first_nonfinite(stats[checked:j + 1, 0])
-                    if bad is not None:
-                        history.diverged_at = {"epoch": epoch + 1, "step": step + checked + bad + 1}
-                        return history
-                    checked = j + 1
+                recorder.record(loss, weights)
+                if recorder.diverged():
+                    history.diverged_at = recorder.diverged_at
+                    return history
                 optimizer.step()
-            step += n_batches
             if scheduler is not None:
                 scheduler.step()
-            means = stats.mean(dim=0).tolist()         # the one host read of the epoch's sums
-            history.train_loss.append(means[0])
-            history.grad_norms.append(means[1:])
-            history.lr.append(lr)
             accuracy = evaluate(net, test_data) if test_data is not None else None
-            history.test_accuracy.append(accuracy)
-            history.seconds.append(time.perf_counter() - start)
+            history.add_epoch(*recorder.epoch_means(), lr, accuracy, time.perf_counter() - start)
             if callback is not None:
                 callback(epoch, history)
     return history
