@@ -1,20 +1,68 @@
-"""Plot helpers shared by the problems: learning curves that show divergence as such."""
+"""The one plotting style of compare/: every figure is made, styled and saved here.
+
+    fig, (ax, ax2) = plots.figure(ncols=2, width=7.5, height=6)   # one row of axes
+    ...                                                           # draw on them
+    plots.style(ax, xlabel="epoch", ylabel="test accuracy", title="...")
+    plots.save(fig, folder / "name.png")                          # atomic; frees the figure
+
+Figures are matplotlib Figures made without pyplot (no global state, so pool
+workers and tests can draw at the same time), laid out by matplotlib's
+constrained layout and written by runs.save_figure (atomically, 110 dpi).
+Learning curves that show a divergence as such are drawn by accuracy_curves.
+"""
 from __future__ import annotations
 
-import matplotlib
+from pathlib import Path
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+GRID_ALPHA = 0.3
+LEGEND_FONTSIZE = 8
 
 
-def figure(ncols=1, width=7.0, height=4.5):
-    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
-    return fig, axes[0]
+def figure(ncols: int = 1, width: float = 7.0, height: float = 4.5):
+    """A new figure with one row of `ncols` axes, each about width × height inches:
+    (fig, [ax, ...])."""
+    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    return fig, list(fig.subplots(1, ncols, squeeze=False)[0])
+
+
+def style(ax, *, xlabel: str | None = None, ylabel: str | None = None,
+          title: str | None = None, log_grid: bool = False, integer_x: bool = False,
+          legend: bool = True, **legend_options) -> None:
+    """The common look of an axes: labels, a light grid, a small legend.
+
+    log_grid: minor grid lines too (for log axes). integer_x: whole numbers on
+    the x axis (epochs). legend_options go to ax.legend (loc, ncol, fontsize, ...).
+    """
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    if integer_x:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(True, which="both" if log_grid else "major", alpha=GRID_ALPHA)
+    if legend:
+        legend_options.setdefault("fontsize", LEGEND_FONTSIZE)
+        ax.legend(**legend_options)
+
+
+def save(fig, path) -> Path:
+    """Write the figure to path (runs.save_figure: atomically), then close it."""
+    from .runs import save_figure
+
+    try:
+        return save_figure(fig, Path(path))
+    finally:
+        close(fig)
 
 
 def close(fig) -> None:
-    plt.close(fig)
+    """Free what a figure holds (it belongs to no pyplot window, so clearing it is all)."""
+    fig.clear()
 
 
 def accuracy_curves(ax, results: dict, labels: dict, ylabel="test accuracy", ylim=None,
@@ -32,10 +80,6 @@ def accuracy_curves(ax, results: dict, labels: dict, ylabel="test accuracy", yli
             y = acc[-1] if acc else (ylim[0] if ylim else 0.0)
             ax.plot([x], [y], "x", color=line.get_color(), markersize=10, mew=2)
             line.set_label(f"{line.get_label()} — diverged at epoch {x} (step {diverged['step']})")
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel(ylabel)
     if ylim:
         ax.set_ylim(*ylim)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    style(ax, xlabel="epoch", ylabel=ylabel, integer_x=True)

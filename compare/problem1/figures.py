@@ -13,18 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from . import rosenbrock as R
-from ..runs import save_figure
+from .. import plots
 
 FLOOR = 1e-32        # squared errors of exactly 0 (the iterate hit (1, 1)) are drawn here
 COLORS = {"gd": "C0", "momentum": "C1", "adam": "C2", "adam_torch": "C3", "d_momentum_best": "C4"}
 PART_TITLES = {"b": "(b) GD, momentum and Adam", "c": "(c) momentum and Adam",
                "d": "(d) Adam against momentum"}
-
-
-def _figure(*size):
-    from matplotlib.figure import Figure   # no pyplot: no global state, Agg canvas on save
-
-    return Figure(figsize=size, layout="constrained")
 
 
 def _contour(ax, box, levels=None, labels=False):
@@ -44,15 +38,13 @@ def _contour(ax, box, levels=None, labels=False):
 
 
 def plot_contour(path):
-    fig = _figure(7, 6)
-    ax = fig.add_subplot()
+    fig, (ax,) = plots.figure(width=7, height=6)
     _contour(ax, (-4, 4, -2, 6), levels=np.logspace(-1, 3.5, 20), labels=True)
     ax.plot(*R.START, "ko", label="start (−4, −2)", clip_on=False, zorder=5)
     ax.set_title("(a) f(x, y) = (1 − x)² + 100 (y − x²)²: contours at 20 log-spaced levels\n"
                  "(10^−1 … 10^3.5); the minimum lies in a long curved valley")
-    ax.legend(loc="upper center")
-    ax.grid(True, alpha=0.3)
-    return save_figure(fig, path)
+    plots.style(ax, loc="upper center")
+    return plots.save(fig, path)
 
 
 def trajectory_box(results, trajectories):
@@ -73,8 +65,7 @@ def _label(r):
 def plot_part(part, results, trajectories, box, path):
     """Trajectories on the contours (left) and log10 squared error against step (right)."""
     runs = [r for r in results["runs"] if r["part"] == part]
-    fig = _figure(15, 6)
-    ax, ax_err = fig.subplots(1, 2)
+    fig, (ax, ax_err) = plots.figure(ncols=2, width=7.5, height=6)
     _contour(ax, box)
     ax.plot(*R.START, "ko", label="start (−4, −2)")
     top = 1.0
@@ -97,14 +88,12 @@ def plot_part(part, results, trajectories, box, path):
                             va="top", color=COLORS[r["method"]],
                             arrowprops=dict(arrowstyle="->", color=COLORS[r["method"]]))
     ax_err.set_ylim(top=top)
-    ax_err.set(xlabel="step", ylabel="log10 squared error ‖p − (1, 1)‖²")
     ax.set_title("trajectories on the contours of f")
-    ax_err.set_title("log10 squared error against step")
-    ax.legend(loc="upper left", fontsize=8)
-    ax_err.legend(loc="lower left", fontsize=8)
-    ax_err.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=plots.LEGEND_FONTSIZE)      # over contours: no grid
+    plots.style(ax_err, xlabel="step", ylabel="log10 squared error ‖p − (1, 1)‖²",
+                title="log10 squared error against step", loc="lower left")
     fig.suptitle(part_title(part, runs, results))
-    return save_figure(fig, path)
+    return plots.save(fig, path)
 
 
 def part_title(part, runs, results) -> str:
@@ -132,8 +121,7 @@ def part_title(part, runs, results) -> str:
 def plot_sweep(results, path):
     """Final squared error and steps to 1e-6 against η, thresholds marked."""
     config, th = results["config"], results["thresholds"]
-    fig = _figure(15, 6.5)
-    ax, ax_steps = fig.subplots(1, 2)
+    fig, (ax, ax_steps) = plots.figure(ncols=2, width=7.5, height=6.5)
     for i, (method, table) in enumerate(results["sweep"].items()):
         ceiling = 1e4 * 4 ** i                                 # diverged rates, one row per method
         color, rates = COLORS[method], np.array(table["rates"])
@@ -160,14 +148,12 @@ def plot_sweep(results, path):
     ax_steps.set(xscale="log", yscale="log" if reached else "linear", xlabel="learning rate η",
                  ylabel=f"first step with squared error < {config['tol']:g}",
                  title=f"steps to reach {config['tol']:g} (missing: never, or diverged)")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2)
-    ax_steps.legend(fontsize=8, loc="upper right")
-    for ax_ in (ax, ax_steps):
-        ax_.grid(True, which="major", alpha=0.3)
+    plots.style(ax, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2)
+    plots.style(ax_steps, loc="upper right")
     fig.suptitle("Learning-rate sweep from (−4, −2). Divergence threshold observed (solid line) "
                  "against the Hessian's prediction\n2/L (GD), 2(1 + γ)/L (momentum) with L at the "
                  "start (dashed) and at the minimum (dotted); Adam has none")
-    return save_figure(fig, path)
+    return plots.save(fig, path)
 
 
 def _mark_thresholds(ax, entry, color):

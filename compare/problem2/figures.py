@@ -25,11 +25,9 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
                                   "a-baseline-scratch": {"ls": "--", "color": "k", "lw": 1.2}})
     ax.plot(range(1, 31), STUDENT_SGD_1E3, ":", color="grey", label="student's solution (reported)")
     ax.axhline(0.95, color="k", lw=0.8, ls="--", label="homework: 'just below 0.95'")
-    ax.legend(fontsize=8)
-    ax.set_title("(a) Baseline 784-30-10 sigmoid, SGD lr=1e-3 Nesterov 0.8, wd 1e-4, batch 10\n"
-                 "both implementations from the same initial weights and batch order")
-    paths.append(runs.save_figure(fig, folder / "a_baseline.png"))
-    plots.close(fig)
+    plots.style(ax, title="(a) Baseline 784-30-10 sigmoid, SGD lr=1e-3 Nesterov 0.8, wd 1e-4, "
+                "batch 10\nboth implementations from the same initial weights and batch order")
+    paths.append(plots.save(fig, folder / "a_baseline.png"))
 
     for prefix, title, name in (("b-", "(b) SGD (Nesterov 0.8, wd 1e-4): learning-rate sweep",
                                  "b_sgd_sweep.png"),
@@ -38,16 +36,14 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
         fig, (ax,) = plots.figure()
         plots.accuracy_curves(ax, _subset(results, prefix), labels, ylim=(0.0, 1.0))
         ax.set_title(title + ", 784-30-10 sigmoid, batch 10")
-        paths.append(runs.save_figure(fig, folder / name))
-        plots.close(fig)
+        paths.append(plots.save(fig, folder / name))
 
     fig, (ax,) = plots.figure()
     best = {k: v for k, v in results.items()
             if k in (best_rate(results, "b-"), best_rate(results, "c-"), "d-recipe")}
     plots.accuracy_curves(ax, best, labels, ylim=(0.9, 1.0))
     ax.set_title("(d) Best SGD and Adam rates of the sweeps against the chosen recipe")
-    paths.append(runs.save_figure(fig, folder / "d_best.png"))
-    plots.close(fig)
+    paths.append(plots.save(fig, folder / "d_best.png"))
     return paths
 
 

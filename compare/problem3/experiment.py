@@ -107,7 +107,7 @@ def shallow_best(quick: bool):
 def ratio_table(results: dict) -> list[tuple]:
     rows = []
     for name, r in figures.variants(results).items():
-        ratios = [n[0] / n[-1] for n in r["history"]["grad_norms"]]
+        ratios = figures.grad_ratios(r)
         rows.append((name, " ".join(f"{x:.2e}" for x in ratios),
                      f"{math.log10(ratios[-1]):+.1f}" if ratios else "—"))
     return rows
