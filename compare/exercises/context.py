@@ -29,27 +29,23 @@ def load_package(path: Path, name: str):
     """Import the package at `path` under `name` (its relative imports follow)."""
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(path) / "__init__.py",
-                                                  submodule_search_locations=[str(path)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
+    return _execute(importlib.util.spec_from_file_location(
+        name, Path(path) / "__init__.py", submodule_search_locations=[str(path)]))
 
 
 def load_file(path: Path, name: str):
     """Import one .py file as a module named `name`."""
-    spec = importlib.util.spec_from_file_location(name, path)
+    return _execute(importlib.util.spec_from_file_location(name, path))
+
+
+def _execute(spec):
+    """Run the module a spec describes, registered in sys.modules only if it imports."""
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[spec.name] = module
     try:
         spec.loader.exec_module(module)
     except BaseException:
-        del sys.modules[name]
+        del sys.modules[spec.name]
         raise
     return module
 
