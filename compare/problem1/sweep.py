@@ -1,0 +1,166 @@
+"""Problem 1's learning-rate sweeps: every rate of a method at once, and where it diverges.
+
+A sweep runs a grid of rates side by side (rosenbrock.run with an array of
+rates), then refines the grid around the onset of divergence; `scan` looks
+closely above the onset for isolated stable rates; `thresholds` sets the
+measured onsets beside the Hessian's predictions.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import rosenbrock as R
+
+if TYPE_CHECKING:
+    from .experiment import Problem1Config
+
+
+def sweep_table(rates, traj, tol) -> dict:
+    """Per rate: final squared error, first step below tol, divergence step."""
+    err = R.squared_error(traj)                            # (n + 1, k)
+    below = err < tol
+    return {"rates": [float(r) for r in rates],
+            "final_sq_error": [None if np.isnan(e) else float(e) for e in err[-1]],
+            "steps_to_tol": [int(b.argmax()) if b.any() else None for b in below.T],
+            "diverged_at": R.diverged_at(traj)}
+
+
+def merge(a: dict, b: dict) -> dict:
+    """Two sweep tables as one, sorted by rate."""
+    order = np.argsort(a["rates"] + b["rates"], kind="stable")
+    return {k: [(a[k] + b[k])[i] for i in order] for k in a}
+
+
+def best_stable(table: dict):
+    """The rate below the first diverging one that first gets below tol.
+
+    If none gets there, the one ending closest; ties go to the smaller final
+    error. Rates above the first divergence are left out even where they
+    converge: such islands (see scan) are too narrow to count as stable.
+    None if the smallest rate diverges.
+    """
+    _, hi = bracket(table)
+    rows = [(math.inf if s is None else s, e, r) for r, s, e in
+            zip(table["rates"], table["steps_to_tol"], table["final_sq_error"])
+            if e is not None and (hi is None or r < hi)]
+    return min(rows)[2] if rows else None
+
+
+def bracket(table: dict):
+    """(largest stable rate below the first diverging one, first diverging rate)."""
+    div = [d is not None for d in table["diverged_at"]]
+    if not any(div):
+        return table["rates"][-1], None
+    i = div.index(True)
+    return (table["rates"][i - 1] if i else None), table["rates"][i]
+
+
+def refine_rates(table: dict, config: Problem1Config) -> np.ndarray:
+    """config.refine rates strictly inside the grid's divergence bracket (none if no bracket)."""
+    lo, hi = bracket(table)
+    if lo is None or hi is None or config.refine < 1:
+        return np.empty(0)
+    return np.geomspace(lo, hi, config.refine + 2)[1:-1]
+
+
+def sweep(method: str, config: Problem1Config):
+    """The grid and its refinement for one method: (table, {rate: trajectory (n + 1, 2)})."""
+    grid = config.grid()
+    traj = R.run(method, grid, config.n_steps, config.start, **config.hyper())  # (n + 1, k, 2)
+    table = sweep_table(grid, traj, config.tol)
+    columns = dict(zip(table["rates"], np.moveaxis(traj, 1, 0)))
+    fine_rates = refine_rates(table, config)
+    if fine_rates.size:
+        fine = R.run(method, fine_rates, config.n_steps, config.start, **config.hyper())
+        fine_table = sweep_table(fine_rates, fine, config.tol)
+        columns.update(zip(fine_table["rates"], np.moveaxis(fine, 1, 0)))
+        table = merge(table, fine_table)
+    return table, columns
+
+
+def scan(method: str, table: dict, config: Problem1Config) -> dict | None:
+    """Is divergence monotone in η? config.scan rates over a decade from the last stable one.
+
+    Each runs config.scan_steps steps (divergence, when it comes, comes within
+    a few dozen); the largest rate still finite there is rerun for all n steps.
+    """
+    lo, hi = bracket(table)
+    if lo is None or hi is None or config.scan < 2:
+        return None
+    rates = np.geomspace(lo, 10 * lo, config.scan)
+    steps = min(config.n_steps, config.scan_steps)
+    traj = R.run(method, rates, steps, config.start, **config.hyper())     # (steps + 1, k, 2)
+    stable = np.array([d is None for d in R.diverged_at(traj)])
+    onset = float(rates[~stable].min()) if (~stable).any() else None
+    islands = rates[stable & (rates > (onset or np.inf))]
+    out = {"from": float(lo), "to": float(10 * lo), "count": config.scan,
+           "steps": steps, "onset": onset,
+           "stable_above_onset": len(islands), "islands": [float(r) for r in islands],
+           "largest_stable": float(rates[stable].max()) if stable.any() else None}
+    if out["largest_stable"] is not None and out["stable_above_onset"]:
+        full = R.run(method, out["largest_stable"], config.n_steps, config.start, **config.hyper())
+        out["largest_stable_full_run"] = R.summarize(full, config.tol)
+    return out
+
+
+def path_stats(traj, lr) -> dict:
+    """Where a (stable) run went: its largest |x| and the largest curvature on its path."""
+    L = R.largest_curvature(traj)                          # (n + 1,)
+    return {"lr": float(lr), "max_abs_x": float(np.abs(traj[:, 0]).max()),
+            "max_curvature": float(L.max())}
+
+
+def max_step_over_lr(table, columns) -> float:
+    """The largest per-coordinate step of any run, in units of its learning rate."""
+    return max(float(np.abs(np.diff(columns[r], axis=0)).max() / r)
+               for r, d in zip(table["rates"], table["diverged_at"]) if d is None)
+
+
+# ------------------------------------------------------------------ thresholds
+def first_step_rule(config: Problem1Config) -> float:
+    """The smallest rate whose first GD step lands where the gradient is larger than at the start.
+
+    Beyond it the next step is longer than the first, and the quartic term's
+    gradient (≈ 400x³) makes each overshoot worse: an estimate of GD's
+    threshold from the start, as far as the first step decides it. Found on a
+    fine log grid.
+    """
+    p0 = np.array(config.start, dtype=float)
+    g0 = R.gradient(p0)
+    eta = np.geomspace(config.sweep_from, config.sweep_to, 20_001)
+    with np.errstate(over="ignore", invalid="ignore"):     # inf > x is simply True
+        g1 = R.gradient(p0 - eta[:, None] * g0)            # (k, 2)
+        grows = np.hypot(*g1.T) > np.hypot(*g0)
+    return float(eta[grows.argmax()]) if grows.any() else None
+
+
+def thresholds(config: Problem1Config, tables: dict, paths: dict, scans: dict) -> dict:
+    """Observed divergence thresholds against 2/L and 2(1 + γ)/L, and what explains them.
+
+    Why each threshold differs from the prediction is told in REPORT.md, from these
+    numbers (compare/problem1/report.py, report/templates/problem1.md.j2).
+    """
+    L0 = float(R.largest_curvature(np.array(config.start, dtype=float)))
+    L1 = float(R.largest_curvature(R.MINIMUM))
+    out = {"curvature": {"start": L0, "minimum": L1}}
+    for method, table in tables.items():
+        lo, hi = bracket(table)
+        entry = {"largest_stable": lo, "smallest_diverging": hi,
+                 "predicted_at_start": R.predicted_threshold(method, L0, config.gamma),
+                 "predicted_at_minimum": R.predicted_threshold(method, L1, config.gamma),
+                 "edge_path": paths[method], "scan": scans[method]}
+        if paths[method] is not None and entry["predicted_at_start"] is not None:
+            L = paths[method]["max_curvature"]
+            paths[method]["predicted_along_path"] = R.predicted_threshold(method, L, config.gamma)
+        reached = [err for err, s in zip(table["final_sq_error"], table["steps_to_tol"])
+                   if s is not None and err is not None]
+        entry["final_error_range"] = [min(reached), max(reached)] if reached else None
+        if hi is not None:
+            entry["latest_divergence"] = max(d for d in table["diverged_at"] if d is not None)
+        if method == "gd":
+            entry["first_step_rule"] = first_step_rule(config)
+        out[method] = entry
+    return out
