@@ -3,7 +3,8 @@
 The rooms, one per question a reader has:
 
     problem1/   Rosenbrock: the optimizers (rosenbrock.py), the study (experiment.py),
-                its figures (figures.py) and its report section (report.py)
+                its learning-rate sweeps (sweep.py), its figures (figures.py) and its
+                report section (report.py)
     problem2/   shallow nets on MNIST: experiment.py, figures.py, report.py
     problem3/   deep nets and vanishing gradients: experiment.py, figures.py, report.py
     checks/     scratchnet against autograd and finite differences (gradcheck.py),
