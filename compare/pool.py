@@ -1,9 +1,10 @@
 """Many training runs at once: worker processes, each result stored as it finishes.
 
-execute_all() trains the runs whose results are not cached yet, several at a
-time in worker processes (one BLAS and torch thread each), and stores each
-result the moment it is done, so an interrupted problem keeps every finished
-run and loses only the unfinished ones. A run's result does not depend on which
+execute_many() trains the runs whose results are not cached yet, of one problem
+or of several (`compare problems`), several at a time in worker processes (one
+BLAS and torch thread each), longest first, and stores each result the moment
+it is done, so an interrupted problem keeps every finished run and loses only
+the unfinished ones. A run's result does not depend on which
 process trained it: the test suite checks that a pooled run equals a plain one
 bit for bit.
 
@@ -137,9 +138,9 @@ def _worker_init(threads: int, parent: int | None = None) -> None:
 
 
 def _execute_and_store(problem, run, quick, root, device):
-    result = execute(run, root, device)
-    path = runs.result_path(problem, run.name, run, quick)
-    runs.write_json_atomic(path, {"name": run.name, "run": run.to_dict(), **result})
+    """Train run, store its result, and return it as stored (with its name and run)."""
+    result = {"name": run.name, "run": run.to_dict(), **execute(run, root, device)}
+    runs.write_json_atomic(runs.result_path(problem, run.name, run, quick), result)
     return result
 
 
@@ -185,7 +186,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
                 p.join(1.0)
 
 
-def _run_pooled(problem, missing, quick, jobs, root, device, results, on_done) -> None:
+def _run_pooled(missing, quick, jobs, root, device, results, on_done) -> None:
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init,
@@ -193,23 +194,25 @@ def _run_pooled(problem, missing, quick, jobs, root, device, results, on_done) -
     futures = {}
     try:
         with _blocked(STOP_SIGNALS):                   # workers start with them held back
-            for run in missing:
-                futures[pool.submit(_execute_in_worker, problem, run, quick, root, device)] = run
+            for problem, run in missing:
+                future = pool.submit(_execute_in_worker, problem, run, quick, root, device)
+                futures[future] = (problem, run)
         for future in as_completed(futures):
-            run = futures[future]
-            results[run.name] = future.result()
+            problem, run = futures[future]
+            results[(problem, run.name)] = future.result()
             if on_done:
-                on_done(run, results[run.name])
+                on_done(run, results[(problem, run.name)])
     except BaseException:
         _stop(pool)
         raise
     pool.shutdown(wait=True)
 
 
-def execute_all(problem: str, todo: list[Run], quick: bool = False, jobs: int = 0,
-                root="data", device="cpu", force: bool = False, on_done=None,
-                on_damaged=None) -> dict:
-    """Results of every run by name: from the cache, or trained (in parallel).
+def execute_many(todo: list[tuple[str, Run]], quick: bool = False, jobs: int = 0,
+                 root="data", device="cpu", force: bool = False, on_done=None,
+                 on_damaged=None) -> dict:
+    """Results of every (problem, run) of todo, by (problem, run name): from the cache, or
+    trained (in parallel, the longest runs first, whatever problem they belong to).
 
     jobs: worker processes (0 = one per CPU core, at most the number of runs to
     train; 1 = train in this process). on_done(run, result) is called as each
@@ -218,29 +221,39 @@ def execute_all(problem: str, todo: list[Run], quick: bool = False, jobs: int = 
     SIGTERM stops every worker and raises Interrupted; what finished is stored.
     """
     results, missing = {}, []
-    for run in todo:
+    for problem, run in todo:
         hit = None if force else cached_result(problem, run, quick, on_damaged)
         if hit is not None:
-            results[run.name] = hit
+            results[(problem, run.name)] = hit
         else:
-            missing.append(run)
+            missing.append((problem, run))
     if not missing:
         return results
-    missing.sort(key=lambda r: r.cost, reverse=True)    # longest first packs best
+    missing.sort(key=lambda item: item[1].cost, reverse=True)    # longest first packs best
     jobs = jobs or min(os.cpu_count() or 1, len(missing))
     if str(device) != "cpu":
         jobs = 1                                        # one accelerator: one process
     try:
         with _signals_raise():
             if jobs <= 1:
-                for run in missing:
-                    results[run.name] = _execute_and_store(problem, run, quick, root, device)
+                for problem, run in missing:
+                    key = (problem, run.name)
+                    results[key] = _execute_and_store(problem, run, quick, root, device)
                     if on_done:
-                        on_done(run, results[run.name])
+                        on_done(run, results[key])
             else:
-                _run_pooled(problem, missing, quick, jobs, root, device, results, on_done)
+                _run_pooled(missing, quick, jobs, root, device, results, on_done)
     except _Signal as stop:
         raise Interrupted(stop.signum, len(results), len(todo) - len(results)) from None
     except KeyboardInterrupt:
         raise Interrupted(signal.SIGINT, len(results), len(todo) - len(results)) from None
     return results
+
+
+def execute_all(problem: str, todo: list[Run], quick: bool = False, jobs: int = 0,
+                root="data", device="cpu", force: bool = False, on_done=None,
+                on_damaged=None) -> dict:
+    """execute_many for the runs of one problem: their results by run name."""
+    results = execute_many([(problem, run) for run in todo], quick, jobs, root, device, force,
+                           on_done, on_damaged)
+    return {name: result for (_, name), result in results.items()}

@@ -1,4 +1,12 @@
-"""What `compare problem2` and `compare problem3` share: options, progress, the summary table."""
+"""What `compare problem2` and `compare problem3` share (options, progress, the summary
+table), and `compare problems`: both problems' runs in one pool of workers.
+
+A problem's experiment module provides PROBLEM, HOMEWORK (the name prefixes of the
+runs the homework specifies), plan(quick, impl) (seed 0: what `make all` trains),
+study_plan(quick, impl) (the study's candidates), seed_plan(quick, impl) (the seed
+siblings behind the report's error bars) and finish(quick, results, labels, impl)
+(figures and tables, after training).
+"""
 from __future__ import annotations
 
 import sys
@@ -6,8 +14,10 @@ import sys
 import click
 
 from . import runs
-from .pool import Interrupted, cached_result, execute_all
-from .runs import IMPLS
+from .pool import Interrupted, cached_result, execute_many
+from .runs import IMPL_CHOICES
+
+PARTS = ("all", "homework")
 
 
 def device_callback(ctx, param, value):
@@ -42,33 +52,51 @@ def report_damaged(path, why) -> None:
     click.echo(f"{path} is damaged ({why}); retraining", err=True)
 
 
-def run_problem(problem, todo, quick, jobs, device, force, quiet):
-    """Train what is missing (with a progress bar), return results in plan order.
+def run_many(todo, quick, jobs, device, force, quiet, label="training"):
+    """Train what is missing of todo, [(problem, Run)], in one pool (with a progress bar);
+    return {(problem, name): result}.
 
     An interrupt (Ctrl-C, SIGINT, SIGTERM) stops every worker, prints one line
     saying what is kept and exits with 128 + the signal number (130, 143).
     """
-    bar_items = [r for r in todo if force or cached_result(problem, r, quick) is None]
+    bar_items = [r for p, r in todo if force or cached_result(p, r, quick) is None]
     try:
-        with click.progressbar(length=len(bar_items), label=f"{problem}: training",
-                               hidden=quiet, show_pos=True) as bar:
+        with click.progressbar(length=len(bar_items), label=label, hidden=quiet,
+                               show_pos=True) as bar:
             def done(run, result):
                 bar.update(1)
-            results = execute_all(problem, todo, quick, jobs, device=device, force=force,
-                                  on_done=done, on_damaged=report_damaged)
+            return execute_many(todo, quick, jobs, device=device, force=force, on_done=done,
+                                on_damaged=report_damaged)
     except Interrupted as stop:
         click.echo(f"\n{stop}" if not quiet and sys.stdout.isatty() else str(stop), err=True)
         raise click.exceptions.Exit(stop.exit_code) from None
-    return {r.name: results[r.name] for r in todo}
 
 
-def run_and_tabulate(problem, plan, study_plan, quick, impl, study, jobs, device, force, quiet):
+def run_problem(problem, todo, quick, jobs, device, force, quiet):
+    """run_many for one problem's runs; results by name, in plan order."""
+    results = run_many([(problem, r) for r in todo], quick, jobs, device, force, quiet,
+                       label=f"{problem}: training")
+    return {r.name: results[(problem, r.name)] for r in todo}
+
+
+def planned(module, quick: bool, impl: str, study: bool, part: str = "all") -> list:
+    """The runs of one problem to train: its plan (seed 0), and with study its candidates
+    and every seed sibling; part "homework" keeps only the runs the homework specifies."""
+    todo = module.plan(quick, impl)
+    if study:
+        todo += module.study_plan(quick, impl) + module.seed_plan(quick, impl)
+    if part == "homework":
+        todo = [r for r in todo if r.name.startswith(module.HOMEWORK)]
+    return todo
+
+
+def run_and_tabulate(module, quick, impl, study, jobs, device, force, quiet):
     """What `compare problemN` does before its figures: plan, train what is missing, print
     the summary table. Returns (quick, results by name, legend labels by name)."""
     quick = runs.quick_mode(quick)
-    todo = plan(quick, impl) + (study_plan(quick, impl) if study else [])
+    todo = planned(module, quick, impl, study)
     labels = {r.name: r.label or r.name for r in todo}
-    results = run_problem(problem, todo, quick, jobs, device, force, quiet)
+    results = run_problem(module.PROBLEM, todo, quick, jobs, device, force, quiet)
     print_table(summary_rows(results, labels))
     return quick, results, labels
 
@@ -78,8 +106,8 @@ def problem_options(impl_help: str, study_help: str):
     options = [
         click.option("--quick", is_flag=True,
                      help="Smoke run: 2,000 training images, one epoch (also QUICK=1)."),
-        click.option("--impl", type=click.Choice(IMPLS), default="torch", show_default=True,
-                     help=impl_help),
+        click.option("--impl", type=click.Choice(IMPL_CHOICES), default="auto",
+                     show_default=True, help=impl_help),
         click.option("--study", is_flag=True, help=study_help),
         click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Worker processes (0 = one per CPU core)."),
@@ -95,3 +123,32 @@ def problem_options(impl_help: str, study_help: str):
             func = option(func)
         return func
     return decorate
+
+
+# ---------------------------------------------------------------- compare problems
+@click.command()
+@problem_options(
+    impl_help="Implementation for the sweeps and the best nets; auto: the batch-10 sweeps in "
+              "scratchnet (float64), the batch-128 nets in torchnet. The baselines and the "
+              "deep variants always run in both.",
+    study_help="Also run both problems' studies (validation split) and the seeds behind the "
+               "report's error bars (as `compare problem2 --study` and `problem3 --study`).")
+@click.option("--part", type=click.Choice(PARTS), default="all", show_default=True,
+              help="homework: only the runs the homework specifies (Problem 2's baselines and "
+                   "sweeps, Problem 3's deep variants), not the recipes beyond it.")
+def command(quick, impl, study, jobs, device, force, quiet, part):
+    """Problems 2 and 3 in one pool of workers (longest runs first), then their figures."""
+    from .problem2 import experiment as problem2
+    from .problem3 import experiment as problem3
+
+    quick = runs.quick_mode(quick)
+    modules = (problem2, problem3)
+    todo = [(m.PROBLEM, r) for m in modules for r in planned(m, quick, impl, study, part)]
+    results = run_many(todo, quick, jobs, device, force, quiet, label="problems: training")
+    for m in modules:
+        mine = [r for p, r in todo if p == m.PROBLEM]
+        labels = {r.name: r.label or r.name for r in mine}
+        found = {r.name: results[(m.PROBLEM, r.name)] for r in mine}
+        click.echo(f"\n{m.PROBLEM}:")
+        print_table(summary_rows(found, labels))
+        m.finish(quick, found, labels, impl)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,6 +165,16 @@ def save_figure(fig, path: Path) -> Path:
 
 # ---------------------------------------------------------------- a training run (problems 2, 3)
 IMPLS = ("torch", "scratch")
+IMPL_CHOICES = ("auto",) + IMPLS        # what --impl accepts: auto picks per part of a plan
+IMPL_NAMES = {"torch": "torchnet", "scratch": "scratchnet"}
+
+
+def resolve_impl(impl: str, auto: str) -> str:
+    """The implementation a part of a plan trains in: `impl` when it names one, else `auto`,
+    the one that part is faster in (each plan says which, and why)."""
+    if impl not in IMPL_CHOICES:
+        raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPL_CHOICES)}")
+    return auto if impl == "auto" else impl
 
 
 @dataclass(frozen=True)
@@ -194,6 +205,50 @@ class Run:
         weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
         steps = self.config.epochs * 60000 / self.config.batch_size
         return self.config.epochs * 60000 * weights + steps * 2e4 * len(sizes)
+
+
+# ---------------------------------------------------------------- seeds
+# `make all` trains every run once, with seed 0, under its plain name. `make study` adds
+# siblings that differ only in the seed (initial weights, batch order, dropout masks and
+# augmentation draws), named <name>-seed<k>, so the report can give a mean and a spread.
+STUDY_SEEDS = (1, 2)            # recipes and study candidates: three seeds in all
+SPREAD_SEEDS = (1, 2, 3, 4)     # the baseline and each sweep rate: five seeds in all
+_SEED_SUFFIX = re.compile(r"^(?P<base>.+)-seed(?P<seed>[1-9][0-9]*)$")
+
+
+def seed_name(name: str, seed: int) -> str:
+    """The run name of seed `seed` of run `name` (seed 0 keeps the plain name)."""
+    return name if seed == 0 else f"{name}-seed{seed}"
+
+
+def split_seed(name: str) -> tuple[str, int]:
+    """(base name, seed) of a run name: ('b-sgd-lr0.01', 2) for 'b-sgd-lr0.01-seed2'."""
+    m = _SEED_SUFFIX.match(name)
+    return (m["base"], int(m["seed"])) if m else (name, 0)
+
+
+def with_seed(run: Run, seed: int) -> Run:
+    """The same run with another seed: its own name, config (and so hash) and label."""
+    label = f"{run.label}, seed {seed}" if run.label else ""
+    return Run(seed_name(run.name, seed), run.config.replace(seed=seed), run.impl,
+               run.augment, label)
+
+
+def seed_zero(results: dict) -> dict:
+    """{name: result} without the seed siblings: what the figures draw."""
+    return {k: v for k, v in results.items() if split_seed(k)[1] == 0}
+
+
+def trained_by(results) -> str:
+    """Which implementation, in which precision, trained these results (dicts as stored), for
+    a figure's title: 'scratchnet, float64', or each kind found, joined by ' and '."""
+    kinds = []
+    for r in results:
+        dtype = ((r.get("run") or {}).get("config") or r.get("config") or {}).get("dtype")
+        kind = IMPL_NAMES.get(r.get("impl"), str(r.get("impl"))) + (f", {dtype}" if dtype else "")
+        if kind not in kinds:
+            kinds.append(kind)
+    return " and ".join(kinds)
 
 
 def augment_of(**kwargs) -> tuple:

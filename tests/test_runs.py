@@ -90,8 +90,81 @@ def test_quick_problem_smoke(problem, mnist_root, tmp_results):
     module = importlib.import_module(f"compare.{problem}.experiment")
     result = CliRunner().invoke(module.command, ["--quick", "--quiet", "--jobs", "2"])
     assert result.exit_code == 0, result.output
-    for run in module.plan(True, "torch"):
+    for run in module.plan(True, "auto"):
         assert run.name in result.output
         assert runs.result_path(problem, run.name, run, quick=True).is_file()
     figures = sorted(p.name for p in (tmp_results / "figures" / "quick" / problem).glob("*.png"))
     assert len(figures) >= 4, figures
+
+
+def test_impl_auto_picks_the_faster_implementation_per_part():
+    """auto: the batch-10 sweeps in scratchnet (float64), the batch-128 nets in torchnet."""
+    from compare.problem2 import experiment as problem2
+    from compare.problem3 import experiment as problem3
+
+    auto = {r.name: r for r in problem2.plan(False, "auto") + problem3.plan(False, "auto")}
+    sweeps = [r for k, r in auto.items() if k.startswith(("b-", "c-"))]
+    assert len(sweeps) == 12
+    assert all(r.impl == "scratch" and r.config.dtype == "float64"
+               and r.config.batch_size == 10 for r in sweeps)
+    large = [r for r in auto.values() if r.config.batch_size == 128]
+    assert {r.name for r in large} == {"d-recipe", "d-recipe-elastic", "best", "best-augmented"}
+    assert all(r.impl == "torch" for r in large)
+    # the baselines and the deep variants run in both, whatever --impl says
+    assert {auto["a-baseline-torch"].impl, auto["a-baseline-scratch"].impl} == {"torch", "scratch"}
+    # forced: every sweep and best net in the one named; augmented runs only in torchnet
+    for impl in ("torch", "scratch"):
+        forced = problem2.plan(False, impl) + problem3.plan(False, impl)
+        assert {r.impl for r in forced if r.name[:2] in ("b-", "c-", "d-") or
+                r.name.startswith("best")} == {impl}
+    scratch = {r.name for r in problem2.plan(False, "scratch") + problem3.plan(False, "scratch")}
+    assert "d-recipe-elastic" not in scratch and "best-augmented" not in scratch
+    # the study's candidates keep torchnet under auto (their cached results stay valid)
+    assert {r.impl for r in problem2.study_plan(False, "auto")} == {"torch"}
+    with pytest.raises(ValueError, match="impl='jax'"):
+        problem2.plan(False, "jax")
+
+
+def test_seed_siblings_change_only_the_seed_and_the_name():
+    from compare.problem2 import experiment as problem2
+    from compare.problem3 import experiment as problem3
+
+    for module, expected in ((problem2, 4 + 12 * 4 + 2 * 2 + 5 * 2), (problem3, 2 * 2 + 4 * 2)):
+        zero = {r.name: r for r in module.plan(False, "auto") + module.study_plan(False, "auto")}
+        siblings = module.seed_plan(False, "auto")
+        assert len(siblings) == expected
+        for run in siblings:
+            base, seed = runs.split_seed(run.name)
+            assert seed >= 1 and run.name == f"{base}-seed{seed}"
+            assert run.config == zero[base].config.replace(seed=seed)
+            assert (run.impl, run.augment) == (zero[base].impl, zero[base].augment)
+            assert run.short_hash() != zero[base].short_hash()
+    names = [r.name for r in problem2.seed_plan(False, "auto")]
+    assert [n for n in names if n.startswith("a-")] == [
+        f"a-baseline-scratch-seed{k}" for k in (1, 2, 3, 4)]
+    assert "d-recipe-elastic-seed2" in names and "study-relu1024-elastic-seed1" in names
+    assert runs.split_seed("best") == ("best", 0) and runs.seed_zero(
+        {"best": 1, "best-seed1": 2, "b-sgd-lr5": 3}) == {"best": 1, "b-sgd-lr5": 3}
+
+
+def test_compare_problems_trains_both_in_one_pool(mnist_root, tmp_results):
+    """`compare problems --quick --jobs 2`: both problems' runs and figures, one pool."""
+    from compare.problem2 import experiment as problem2
+    from compare.problem3 import experiment as problem3
+    from compare.problem_cli import command
+
+    (tmp_results / "data").symlink_to(mnist_root, target_is_directory=True)
+    result = CliRunner().invoke(command, ["--quick", "--quiet", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    for module, figures in ((problem2, 4), (problem3, 4)):
+        for run in module.plan(True, "auto"):
+            assert runs.result_path(module.PROBLEM, run.name, run, quick=True).is_file(), run.name
+        found = list((tmp_results / "figures" / "quick" / module.PROBLEM).glob("*.png"))
+        assert len(found) == figures, found
+    assert "problem2:" in result.output and "problem3:" in result.output
+    # --part homework: only the homework's runs, every one of them already stored
+    again = CliRunner().invoke(command, ["--quick", "--quiet", "--part", "homework"])
+    assert again.exit_code == 0, again.output
+    assert "d-recipe" not in again.output and "best-augmented" not in again.output
+    assert "problem3/best.png" not in again.output        # no best net, so no figure of it
+    assert "b-sgd-lr0.01" in again.output and "deep-relu-torch" in again.output

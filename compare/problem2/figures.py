@@ -34,15 +34,20 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
                                 ("c-", "(c) Adam (betas 0.9/0.999, wd 1e-4): learning-rate sweep",
                                  "c_adam_sweep.png")):
         fig, (ax,) = plots.figure()
-        plots.accuracy_curves(ax, _subset(results, prefix), labels, ylim=(0.0, 1.0))
-        ax.set_title(title + ", 784-30-10 sigmoid, batch 10")
+        sweep = _subset(results, prefix)
+        plots.accuracy_curves(ax, sweep, labels, ylim=(0.0, 1.0))
+        ax.set_title(title + ", 784-30-10 sigmoid, batch 10\ntrained by "
+                     + runs.trained_by(sweep.values()))
         paths.append(plots.save(fig, folder / name))
 
     fig, (ax,) = plots.figure()
-    best = {k: v for k, v in results.items()
-            if k in (best_rate(results, "b-"), best_rate(results, "c-"), "d-recipe")}
-    plots.accuracy_curves(ax, best, labels, ylim=(0.9, 1.0))
-    ax.set_title("(d) Best SGD and Adam rates of the sweeps against the chosen recipe")
+    rates = {k: v for k, v in results.items()
+             if k in (best_rate(results, "b-"), best_rate(results, "c-"))}
+    recipes = _subset(results, "d-")
+    plots.accuracy_curves(ax, {**rates, **recipes}, labels, ylim=(0.9, 1.0))
+    ax.set_title("(d) Best SGD and Adam rates of the sweeps against the chosen recipes\n"
+                 + "; ".join(f"{what} trained by {runs.trained_by(part.values())}"
+                             for what, part in (("sweeps", rates), ("recipes", recipes)) if part))
     paths.append(plots.save(fig, folder / "d_best.png"))
     return paths
 

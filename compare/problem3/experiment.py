@@ -14,20 +14,22 @@ update from the last batch's gradient) and so reported a frozen 0.1135; here
 every batch takes a step.
 
 Then the best dense networks, chosen on the validation split (`--study`):
-without augmentation and with on-the-fly augmentation.
+without augmentation and with on-the-fly augmentation. `--study` also trains
+seeds 1 and 2 of each of them and of each candidate.
 """
 from __future__ import annotations
 
 import math
+import sys
 
 import click
 
 from scratchnet.config import TrainConfig
 
 from .. import problem_cli
-from . import PROBLEM, figures
+from . import PROBLEM, figures  # noqa: F401 (PROBLEM: read by problem_cli, the report)
 from ..pool import cached_result
-from ..runs import Run, augment_of
+from ..runs import STUDY_SEEDS, Run, augment_of, resolve_impl, seed_zero, with_seed
 
 DEEP = (784,) + (30,) * 8 + (10,)
 HOMEWORK_SGD = dict(optimizer="sgd", lr=1e-3, momentum=0.0, nesterov=False, weight_decay=0.0,
@@ -53,6 +55,8 @@ BEST_AUGMENTED = TrainConfig(sizes=(784, 1024, 512, 256, 10), activation="relu",
                              momentum=0.9, nesterov=True, weight_decay=0.0, step_size=30,
                              gamma=0.2, batch_size=128, epochs=90, dtype="float32")
 AUGMENT = augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1)
+BEST_AUTO = "torch"      # --impl auto: the batch-128 nets in torchnet (float32)
+HOMEWORK = ("deep-",)    # the runs the homework specifies (compare problems --part homework)
 
 
 def study_configs() -> dict[str, tuple[TrainConfig, tuple]]:
@@ -75,29 +79,37 @@ def plan(quick: bool, impl: str) -> list[Run]:
         for which in ("torch", "scratch"):
             todo.append(Run(f"deep-{name}-{which}", shrink(config), which,
                             label=f"{VARIANT_LABELS[name]} ({which})"))
-    todo.append(Run("best", shrink(BEST), impl,
+    which = resolve_impl(impl, BEST_AUTO)
+    todo.append(Run("best", shrink(BEST), which,
                     label="best, no augmentation: 1024-512-256 ReLU, batch norm, dropout 0.2"))
-    if impl == "torch":
+    if which == "torch":
         todo.append(Run("best-augmented", shrink(BEST_AUGMENTED), "torch", AUGMENT,
                         label="best, augmented (±2 px, ±10°, ±10%): 1024-512-256 ReLU, dropout 0.1"))
     return todo
 
 
 def study_plan(quick: bool, impl: str) -> list[Run]:
+    which = resolve_impl(impl, BEST_AUTO)
     todo = []
     for name, (config, augment) in study_configs().items():
-        if augment and impl != "torch":
+        if augment and which != "torch":
             continue
         config = config.replace(train_subset=2000, epochs=1) if quick else config
-        todo.append(Run(name, config, impl, augment))
+        todo.append(Run(name, config, which, augment))
     return todo
 
 
-def shallow_best(quick: bool):
+def seed_plan(quick: bool, impl: str) -> list[Run]:
+    """The seed siblings `--study` adds: seeds 1 and 2 of each best net and candidate."""
+    return [with_seed(run, s) for run in plan(quick, impl) + study_plan(quick, impl)
+            if not run.name.startswith("deep-") for s in STUDY_SEEDS]
+
+
+def shallow_best(quick: bool, impl: str = "auto"):
     """Problem 2's chosen recipe's final accuracy, if it has been run."""
     from ..problem2 import experiment as problem2
 
-    for run in problem2.plan(quick, "torch"):
+    for run in problem2.plan(quick, impl):
         if run.name == "d-recipe":
             hit = cached_result(problem2.PROBLEM, run, quick)
             return hit["final_accuracy"] if hit else None
@@ -113,18 +125,25 @@ def ratio_table(results: dict) -> list[tuple]:
     return rows
 
 
-# ---------------------------------------------------------------- CLI
-@click.command()
-@problem_cli.problem_options(
-    impl_help="Implementation for the best-network runs; the variants always run in both.",
-    study_help="Also run the study of dense architectures on the validation split "
-               "(about 15 minutes more).")
-def command(quick, impl, study, jobs, device, force, quiet):
-    """Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3."""
-    quick, results, labels = problem_cli.run_and_tabulate(
-        PROBLEM, plan, study_plan, quick, impl, study, jobs, device, force, quiet)
-    paths = figures.make_figures(results, labels, quick, shallow_best(quick))
+def finish(quick: bool, results: dict, labels: dict, impl: str) -> None:
+    """After training: the figures (from the seed-0 results) and the gradient-ratio table."""
+    results = seed_zero(results)
+    paths = figures.make_figures(results, labels, quick, shallow_best(quick, impl))
     click.echo("\ngradient ratio per epoch (first/last layer), and log10 of the last:")
     for row in ratio_table(results):
         click.echo("  ".join(row))
     click.echo(f"figures: {', '.join(str(p) for p in paths)}")
+
+
+# ---------------------------------------------------------------- CLI
+@click.command()
+@problem_cli.problem_options(
+    impl_help="Implementation for the best-network runs (auto: torchnet); the variants "
+              "always run in both.",
+    study_help="Also run the study of dense architectures on the validation split, and "
+               "seeds 1 and 2 of each best net and candidate (the report's error bars).")
+def command(quick, impl, study, jobs, device, force, quiet):
+    """Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3."""
+    quick, results, labels = problem_cli.run_and_tabulate(
+        sys.modules[__name__], quick, impl, study, jobs, device, force, quiet)
+    finish(quick, results, labels, impl)

@@ -63,6 +63,7 @@ def make_figures(results: dict, labels: dict, quick: bool, shallow_best=None) ->
     if best:
         fig, (ax,) = plots.figure()
         plots.accuracy_curves(ax, best, labels, ylim=(0.97, 1.0))
-        ax.set_title("The best dense networks (test accuracy)")
+        ax.set_title("The best dense networks (test accuracy), trained by "
+                     + runs.trained_by(best.values()))
         paths.append(plots.save(fig, folder / "best.png"))
     return paths
