@@ -10,12 +10,14 @@ The rooms, one per question a reader has:
     checks/     scratchnet against autograd and finite differences (gradcheck.py),
                 and against torchnet step for step (lockstep.py)
     report/     REPORT.md: each section's facts come from problemN/report.py, its words
-                from a template
+                from a template; stats.py (mean, sd, the tie rule, z over seeds) and
+                anchors.py (the published results our recipes are set beside)
     exercises/  the student's copy of scratchnet and its grader
 
 and, shared by the rooms: runs.py (results folders, the per-config cache, one
-training run), pool.py (many runs in worker processes), problem_cli.py (what
-`compare problem2/3` share), plots.py (the one plotting style), data.py (MNIST,
-verified), reference.py (the homework's own code, transcribed, as an oracle),
-bench.py (side-by-side timings) and cli.py (the `compare` command).
+training run, seeds), pool.py (many runs in worker processes), problem_cli.py
+(what `compare problem2/3` share, and `compare problems`: both in one pool),
+plots.py (the one plotting style), data.py (MNIST, verified), reference.py (the
+homework's own code, transcribed, as an oracle), bench.py (side-by-side
+timings) and cli.py (the `compare` command).
 """

@@ -2,16 +2,18 @@
 
 The deep sigmoid net's gradient ratio and the student's frozen numbers (a),
 ReLU + Kaiming and batch norm with their per-layer gradient norms (b), and the
-best deep dense nets against their targets and Problem 2's best (c).
+best deep dense nets against their targets, Problem 2's best and the published
+results, with their spread over seeds where `make study` trained some (c).
 """
 from __future__ import annotations
 
 import math
 
-from ..report.facts import IMPL_NAMES, best_shallow, n_updates, run_facts, study
+from ..report.anchors import ANCHORS
+from ..report.facts import anchored, best_shallow, n_updates, run_facts, study
 from ..report.render import Figures, Section, make_section, newest_mtime
 from ..report.sources import Sources, make_command
-from ..runs import IMPLS
+from ..runs import IMPL_NAMES, IMPLS
 from .experiment import VARIANT_LABELS
 
 # ---------------------------------------------------------------- what Problem 3 measures against
@@ -103,15 +105,18 @@ def p3_sections(src: Sources, fig: Figures) -> list[Section]:
                 "norms_figure": figure("layer_norms", fixes), "figure": figure("accuracy", fixes)}
 
     def deepest():
-        runs = [run_facts(e) for e in best]
+        runs = [anchored(run_facts(e, src.problem3_seeds)) for e in best]
         for r in runs:
-            r.update(target=P3_AUG_TARGET if r.get("augmented") else P3_TARGET,
-                     stretch=P3_AUG_STRETCH if r.get("augmented") else None)
-        return {"runs": runs, "shallow": shallow and run_facts(shallow), "budget": P3_BUDGET_S,
+            if r["entry"].ok:
+                kind = best_shallow(src, r["augmented"])     # like with like
+                r.update(target=P3_AUG_TARGET if r["augmented"] else P3_TARGET,
+                         stretch=P3_AUG_STRETCH if r["augmented"] else None,
+                         shallow=kind and run_facts(kind))
+        return {"runs": runs, "budget": P3_BUDGET_S, "anchors": ANCHORS,
                 "slow": [r["name"] for r in runs if r["entry"].ok
                          and (r["wall"] or 0) > P3_BUDGET_S],
-                "study": study(src.problem3_study, [e.result for e in best if e.ok], "problem3",
-                               quick),
+                "study": study(src.problem3_study, src.problem3_seeds,
+                               [e.result for e in best if e.ok], "problem3", quick),
                 "figure": figure("best", best)}
 
     return [make_section("p3a", "problem3", sig, sigmoid),

@@ -36,10 +36,27 @@ from ..checks.report import checks_section, timings_section
 from ..problem1.report import p1_sections
 from ..problem2.report import p2_sections
 from ..problem3.report import p3_sections
-from ..runs import IMPLS
+from ..runs import IMPL_CHOICES
 from .facts import IMPL_NAMES, config_of, machine
 from .render import Figures, Section, newest_mtime, render
-from .sources import Sources, collect
+from .sources import Sources, collect, make_command
+
+
+def trained(src: Sources) -> list[dict]:
+    """Which implementation trains each part of the plan (in which precision): the plan's
+    runs say so, whether or not they have been trained yet."""
+    parts = (("baselines", [src.problem2.get("a-baseline-torch"),
+                            src.problem2.get("a-baseline-scratch")]),
+             ("sweeps", [e for k, e in src.problem2.items() if k.startswith(("b-", "c-"))]),
+             ("deep", [e for k, e in src.problem3.items() if k.startswith("deep-")]),
+             ("recipes", [e for k, e in src.problem2.items() if k.startswith("d-")]
+              + [e for k, e in src.problem3.items() if k.startswith("best")]))
+    out = []
+    for part, entries in parts:
+        kinds = sorted({(IMPL_NAMES[e.run.impl], e.run.config.dtype) for e in entries if e})
+        if kinds:
+            out.append({"part": part, "impls": [{"impl": i, "dtype": d} for i, d in kinds]})
+    return out
 
 
 def header(src: Sources, sections: list[Section]) -> dict:
@@ -53,7 +70,12 @@ def header(src: Sources, sections: list[Section]) -> dict:
             machines.setdefault(tuple(facts.values()), [facts, 0])[1] += 1
     sizes = {(config_of(e.result).get("train_subset"), config_of(e.result).get("epochs"))
              for e in used if e.run is not None}
-    return {"quick": src.quick, "impl": IMPL_NAMES[src.impl],
+    siblings = [x for d in (src.problem2_seeds, src.problem3_seeds)
+                for sibs in d.values() for x in sibs]
+    return {"quick": src.quick, "trained": trained(src),
+            "seeds": {"planned": len(siblings), "found": sum(x.ok for x in siblings),
+                      "command": siblings[0].command if siblings
+                      else make_command("study", src.quick)},
             "scale": next(iter(sizes)) if len(sizes) == 1 and None not in next(iter(sizes))
             else None,
             "when": datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -114,7 +136,7 @@ def write(report: Report, out: Path) -> Path:
 
 
 def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
-             figures: Path = runs.FIGURES, quick: bool = False, impl: str = "torch") -> Report:
+             figures: Path = runs.FIGURES, quick: bool = False, impl: str = "auto") -> Report:
     """Collect, build and write the report; return it (for its summary)."""
     report = build(collect(results, quick, impl), figures, out)
     write(report, out)
@@ -130,9 +152,9 @@ def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
               "--quick (a smoke run never overwrites the real report). Outside the project "
               "root (e.g. docs/REPORT.md) the figures are copied beside it, so the report is "
               "self-contained.")
-@click.option("--impl", type=click.Choice(IMPLS), default="torch", show_default=True,
+@click.option("--impl", type=click.Choice(IMPL_CHOICES), default="auto", show_default=True,
               help="Implementation whose sweeps and recipes to report (as given to "
-              "`compare problem2/problem3 --impl`).")
+              "`compare problems/problem2/problem3 --impl`).")
 @click.option("--results", "results", type=click.Path(file_okay=False), default="results",
               show_default=True, help="Results folder to read.")
 @click.option("--figures", "figures", type=click.Path(file_okay=False), default="figures",

@@ -6,12 +6,13 @@ import math
 from scratchnet.train import History
 
 from ..problem2 import best_of
+from ..runs import IMPL_NAMES, split_seed
+from . import anchors, stats
 from .sources import Entry, Sources, compare_command, config_changes
 
 # At or below this a run "fails": chance is 10%, and a net that always answers the most
 # common digit ("1": 1,135 of the 10,000 test images) scores 11.35%.
 FAIL_ACCURACY = 0.50
-IMPL_NAMES = {"torch": "torchnet", "scratch": "scratchnet"}
 
 
 def config_of(result: dict) -> dict:
@@ -43,19 +44,61 @@ def n_updates(config: dict) -> int:
     return config["epochs"] * math.ceil(n / config["batch_size"])
 
 
-def run_facts(e: Entry) -> dict:
-    """What the templates say about one run: its numbers and how it ended ({"entry"} if none)."""
+def run_facts(e: Entry, seeds: dict | None = None) -> dict:
+    """What the templates say about one run: its numbers and how it ended ({"entry"} if none).
+
+    seeds: {name: [the Entries of its seed siblings]}, for the runs that have some planned;
+    given, the facts hold "seeds": seed_facts(...) (None for a run without siblings).
+    """
     if not e.ok:
         return {"entry": e}
     r = e.result
     acc = accuracies(r)
     best = max(acc) if acc else None
-    return {"entry": e, "name": e.name, "impl": IMPL_NAMES[e.run.impl], "lr": e.run.config.lr,
-            "config": config_of(r), "augment": augment_dict(r), "augmented": bool(augment_dict(r)),
-            "final": r.get("final_accuracy"), "accuracies": acc, "ratios": ratios(r),
-            "best": best, "best_epoch": acc.index(best) + 1 if acc else None,
-            "wall": r.get("wall_seconds"), "device": r.get("device", "cpu"),
-            "diverged": r.get("diverged_at"), "failed": failed(r), "fail_at": FAIL_ACCURACY}
+    facts = {"entry": e, "name": e.name, "impl": IMPL_NAMES[e.run.impl], "lr": e.run.config.lr,
+             "config": config_of(r), "augment": augment_dict(r),
+             "augmented": bool(augment_dict(r)), "final": r.get("final_accuracy"),
+             "accuracies": acc, "ratios": ratios(r), "best": best,
+             "best_epoch": acc.index(best) + 1 if acc else None, "wall": r.get("wall_seconds"),
+             "device": r.get("device", "cpu"), "diverged": r.get("diverged_at"),
+             "failed": failed(r), "fail_at": FAIL_ACCURACY}
+    if seeds is not None:
+        facts["seeds"] = seed_facts(e, seeds.get(e.name, []))
+    return facts
+
+
+def seed_facts(e: Entry, siblings: list) -> dict | None:
+    """The final accuracy of run e (seed 0) over every seed found: spread (stats.Spread: n,
+    mean, sd), the seeds planned and found besides 0, and the command that trains the rest.
+    None when no sibling is planned for e."""
+    if not siblings:
+        return None
+    found = [x for x in siblings if x.ok and x.result.get("final_accuracy") is not None]
+    return {"spread": stats.spread([e.result.get("final_accuracy")]
+                                   + [x.result["final_accuracy"] for x in found]),
+            "planned": [split_seed(x.name)[1] for x in siblings],
+            "found": [split_seed(x.name)[1] for x in found],
+            "missing": sum(not x.ok for x in siblings), "command": siblings[0].command}
+
+
+def spread_of(facts: dict) -> stats.Spread | None:
+    """The Spread over seeds of a run's facts (one value when it has no siblings found)."""
+    seeds = facts.get("seeds")
+    if seeds is not None:
+        return seeds["spread"]
+    return stats.spread([facts.get("final")])
+
+
+def anchored(facts: dict) -> dict:
+    """A run's facts with the closest published result and the gap to it, from the mean
+    over seeds when there are several, else from seed 0."""
+    if not facts["entry"].ok or facts["final"] is None:
+        return facts
+    s = spread_of(facts)
+    anchor = anchors.closest(facts["config"], facts["augment"])
+    ours = s.mean if s is not None and s.n > 1 else facts["final"]
+    return {**facts, "anchor": anchor, "gap": ours - anchor.accuracy,
+            "gap_of_mean": s is not None and s.n > 1}
 
 
 def best_run(entries: dict, prefix: str = "") -> Entry | None:
@@ -64,41 +107,66 @@ def best_run(entries: dict, prefix: str = "") -> Entry | None:
     return None if name is None else entries[name]
 
 
-def best_shallow(src: Sources) -> Entry | None:
-    """Problem 2's best test-scored run (sweeps, baseline and recipe alike)."""
+def best_shallow(src: Sources, augmented: bool = False) -> Entry | None:
+    """Problem 2's best test-scored run (sweeps, baseline and recipes alike), among those
+    trained without augmentation, or (augmented=True) among those trained with it."""
     return best_run({k: e for k, e in src.problem2.items()
-                     if e.ok and e.result.get("evaluated_on") == "test"})
+                     if e.ok and e.result.get("evaluated_on") == "test"
+                     and bool(augment_dict(e.result)) == augmented})
 
 
-def study(entries: dict, chosen: list, problem: str, quick: bool) -> dict:
-    """The study table (validation accuracies) and whether each chosen recipe is its winner.
+def study(entries: dict, seeds: dict, chosen: list, problem: str, quick: bool) -> dict:
+    """The study table (validation accuracies over seeds) and each chosen recipe's verdict.
 
-    A recipe is compared with the best candidate of its own kind: augmented
-    recipes with augmented candidates, the others with the others.
+    A candidate is compared with the best of its own kind (augmented candidates with
+    augmented ones, the others with the others): the best is the highest mean over the
+    seeds found, and a candidate whose mean is within noise of the best's
+    (stats.tie) is a tie, not a loser. A recipe is compared with the best candidate
+    of its kind: the same configuration, a configuration that ties with it, or neither.
     """
+    rows = [run_facts(e, seeds) for e in entries.values()]
+    scored = [r for r in rows if r["entry"].ok and r["final"] is not None]
+    for r in scored:
+        r["spread"] = spread_of(r)
     winners = {}
-    for e in entries.values():
-        if e.ok and e.result.get("final_accuracy") is not None:
-            kind = bool(augment_dict(e.result))
-            if kind not in winners or (e.result["final_accuracy"]
-                                       > winners[kind].result["final_accuracy"]):
-                winners[kind] = e
-    rows = [{**run_facts(e), "winner": any(e is w for w in winners.values())}
-            for e in entries.values()]
+    for r in scored:
+        kind = r["augmented"]
+        if kind not in winners or r["spread"].mean > winners[kind]["spread"].mean:
+            winners[kind] = r
+    for r in rows:
+        w = winners.get(r.get("augmented"))
+        if "spread" not in r or w is None:
+            r["versus"] = None
+        elif r is w:
+            r["versus"] = "best"
+        else:
+            r["versus"] = {True: "tie", False: "below", None: "unknown"}[
+                stats.tie(r["spread"], w["spread"])]
+        r["winner"] = r.get("versus") == "best"
+
     verdicts = []
     for result in chosen:
-        winner = winners.get(bool(augment_dict(result)))
-        if winner is not None:
-            mine = ({**config_of(result), "validation": False}, augment_dict(result))
-            theirs = ({**config_of(winner.result), "validation": False},
-                      augment_dict(winner.result))
-            verdicts.append({"augmented": bool(mine[1]), "winner": winner.name,
-                             "final": winner.result["final_accuracy"], "same": mine == theirs,
-                             "changes": config_changes({"config": theirs[0], "augment": theirs[1]},
-                                                       {"config": mine[0], "augment": mine[1]})})
+        kind = bool(augment_dict(result))
+        w = winners.get(kind)
+        if w is None:
+            continue
+        mine = ({**config_of(result), "validation": False}, augment_dict(result))
+        theirs = ({**w["config"], "validation": False}, w["augment"])
+        ties = [r for r in scored if r.get("augmented") == kind and r["versus"] == "tie"]
+        twin = next((r["name"] for r in ties
+                     if ({**r["config"], "validation": False}, r["augment"]) == mine), None)
+        verdicts.append({"augmented": kind, "winner": w["name"], "spread": w["spread"],
+                         "final": w["final"], "same": mine == theirs, "twin": twin,
+                         "ties": [r["name"] for r in ties],
+                         "changes": config_changes({"config": theirs[0], "augment": theirs[1]},
+                                                   {"config": mine[0], "augment": mine[1]})})
+    planned = [x for sibs in seeds.values() for x in sibs
+               if split_seed(x.name)[0] in entries]
     return {"ran": any(e.ok for e in entries.values()), "rows": rows, "verdicts": verdicts,
             "missing": sum(not e.ok for e in entries.values()),
-            "command": compare_command(problem, quick, "--study")}
+            "missing_seeds": sum(not x.ok for x in planned), "seeds_planned": bool(planned),
+            "command": next((e.command for e in entries.values()),
+                            compare_command(problem, quick, "--study"))}
 
 
 def machine(m: dict) -> dict:

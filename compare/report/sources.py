@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import runs
 from ..problem2 import experiment as problem2
 from ..problem3 import experiment as problem3
-from ..runs import IMPLS, load_result
+from ..runs import IMPL_CHOICES, load_result, split_seed
 
 _HASHED = re.compile(r"^(?P<name>.+)-(?P<hash>[0-9a-f]{8})\.json$")
 
@@ -58,10 +58,15 @@ class Sources:
     lockstep: Entry
     gradcheck: Entry
     bench: Entry
+    # {run name: [its seed siblings' Entries, seed 1 first]}: what `make study` adds
+    problem2_seeds: dict = field(default_factory=dict)
+    problem3_seeds: dict = field(default_factory=dict)
 
     def entries(self) -> list[Entry]:
+        seeds = [x for d in (self.problem2_seeds, self.problem3_seeds)
+                 for sibs in d.values() for x in sibs]
         return [self.problem1, *self.problem2.values(), *self.problem2_study.values(),
-                *self.problem3.values(), *self.problem3_study.values(),
+                *self.problem3.values(), *self.problem3_study.values(), *seeds,
                 self.lockstep, self.gradcheck, self.bench]
 
 
@@ -134,13 +139,13 @@ def find_problem1(folder: Path, shown: str, quick: bool) -> Entry:
     return entry
 
 
-def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "torch") -> Sources:
+def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "auto") -> Sources:
     """Find every result the report needs under `results` (its quick/ subfolder when quick)."""
-    if impl not in IMPLS:
-        raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPLS)}")
+    if impl not in IMPL_CHOICES:
+        raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPL_CHOICES)}")
     folder = Path(results) / "quick" if quick else Path(results)
     shown = "results/quick" if quick else "results"
-    impl_option = () if impl == "torch" else ("--impl", impl)
+    impl_option = () if impl == "auto" else ("--impl", impl)
 
     def problem(module, todo, *options):
         plain = not options and not impl_option
@@ -149,6 +154,16 @@ def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "torc
         sub = folder / module.PROBLEM
         return {run.name: find_run(sub, f"{shown}/{module.PROBLEM}", run, command)
                 for run in todo}
+
+    def seeds(module):
+        """The seed siblings `make study` adds, grouped by the run they repeat."""
+        command = (make_command("study", quick) if not impl_option
+                   else compare_command("problems", quick, *impl_option, "--study"))
+        sub, grouped = folder / module.PROBLEM, {}
+        for run in module.seed_plan(quick, impl):
+            grouped.setdefault(split_seed(run.name)[0], []).append(
+                find_run(sub, f"{shown}/{module.PROBLEM}", run, command))
+        return grouped
 
     def check(name):
         return find_file(folder / "compare" / f"{name}.json", f"{shown}/compare/{name}.json",
@@ -164,4 +179,5 @@ def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "torc
         lockstep=check("lockstep"), gradcheck=check("gradcheck"),
         bench=find_file(folder / "bench.json", f"{shown}/bench.json",
                         compare_command("bench", quick)),
+        problem2_seeds=seeds(problem2), problem3_seeds=seeds(problem3),
     )
