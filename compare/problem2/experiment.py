@@ -37,11 +37,15 @@ RECIPE = TrainConfig(sizes=(784, 1024, 10), activation="relu", init="kaiming_nor
                      dtype="float32")
 # (d) with elastic distortions of every training batch (torchnet.augment.Augment, as
 # Simard et al. 2003): provisional until its study settles it.
+# With elastic distortions (Simard et al. 2003) of every training batch. The exploration on
+# the validation split: alpha 24 beat Simard's 34 and 16 (the fields here are blurred by a
+# normalised Gaussian, so alpha is not the paper's scale), and without dropout beat 0.2:
+# the distortions regularise enough; 80 epochs gained nothing over 60.
 RECIPE_ELASTIC = TrainConfig(sizes=(784, 1024, 10), activation="relu", init="kaiming_normal",
-                             dropout=0.2, optimizer="sgd", lr=0.05, momentum=0.9, nesterov=True,
+                             dropout=0.0, optimizer="sgd", lr=0.05, momentum=0.9, nesterov=True,
                              weight_decay=0.0, step_size=25, gamma=0.2, batch_size=128,
                              epochs=60, dtype="float32")
-ELASTIC = augment_of(elastic_alpha=34.0, elastic_sigma=4.0, max_shift=0.0, max_rotation=0.0,
+ELASTIC = augment_of(elastic_alpha=24.0, elastic_sigma=4.0, max_shift=0.0, max_rotation=0.0,
                      max_scale=0.0)
 
 
@@ -57,6 +61,9 @@ def study_configs() -> dict[str, tuple[TrainConfig, tuple]]:
         "study-relu1024-drop0.5": (base, ()),
         "study-relu1024-drop0.5-adam": (base.replace(optimizer="adam", lr=1e-3), ()),
         "study-relu1024-elastic": (RECIPE_ELASTIC.replace(validation=True), ELASTIC),
+        "study-relu1024-elastic34-drop0.2": (
+            RECIPE_ELASTIC.replace(validation=True, dropout=0.2),
+            augment_of(**{**dict(ELASTIC), "elastic_alpha": 34.0})),
     }
 
 
@@ -83,7 +90,7 @@ def plan(quick: bool, impl: str) -> list[Run]:
                     label="chosen recipe: 784-1024-10 ReLU, dropout 0.5, batch 128"))
     if recipe_impl == "torch":
         todo.append(Run("d-recipe-elastic", _shrink(RECIPE_ELASTIC, quick), "torch", ELASTIC,
-                        label="with elastic distortions: 784-1024-10 ReLU, dropout 0.2"))
+                        label="with elastic distortions: 784-1024-10 ReLU, no dropout"))
     return todo
 
 
