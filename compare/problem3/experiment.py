@@ -49,12 +49,18 @@ BEST = TrainConfig(sizes=(784, 1024, 512, 256, 10), activation="relu", init="kai
                    dropout=0.2, batchnorm=True, optimizer="sgd", lr=0.1, momentum=0.9,
                    nesterov=True, weight_decay=5e-4, step_size=12, gamma=0.2, batch_size=128,
                    epochs=30, dtype="float32")
-# With random shifts, rotations and scaling of every training batch: no batch norm.
+# With every training batch distorted: random shifts, rotations and scaling plus the elastic
+# distortions of Problem 2 (d), no batch norm, no dropout. On the validation split this
+# reached 99.42% in 60 epochs, against 99.34% with the elastic distortions alone and
+# 99.35% for the affine-only net with dropout 0.1 trained 90 epochs (study-affine-90ep).
 BEST_AUGMENTED = TrainConfig(sizes=(784, 1024, 512, 256, 10), activation="relu",
-                             init="kaiming_normal", dropout=0.1, optimizer="sgd", lr=0.05,
-                             momentum=0.9, nesterov=True, weight_decay=0.0, step_size=30,
-                             gamma=0.2, batch_size=128, epochs=90, dtype="float32")
-AUGMENT = augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1)
+                             init="kaiming_normal", dropout=0.0, optimizer="sgd", lr=0.05,
+                             momentum=0.9, nesterov=True, weight_decay=0.0, step_size=25,
+                             gamma=0.2, batch_size=128, epochs=60, dtype="float32")
+AUGMENT = augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1, elastic_alpha=24.0,
+                     elastic_sigma=4.0)
+AFFINE_90EP = (BEST_AUGMENTED.replace(dropout=0.1, step_size=30, epochs=90),
+               augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1))
 BEST_AUTO = "torch"      # --impl auto: the batch-128 nets in torchnet (float32)
 HOMEWORK = ("deep-",)    # the runs the homework specifies (compare problems --part homework)
 
@@ -67,6 +73,7 @@ def study_configs() -> dict[str, tuple[TrainConfig, tuple]]:
         "study-dropout-wd": (plain, ()),
         "study-batchnorm-dropout-wd": (BEST.replace(validation=True), ()),
         "study-augmented": (BEST_AUGMENTED.replace(validation=True), AUGMENT),
+        "study-affine-90ep": (AFFINE_90EP[0].replace(validation=True), AFFINE_90EP[1]),
     }
 
 
@@ -84,7 +91,7 @@ def plan(quick: bool, impl: str) -> list[Run]:
                     label="best, no augmentation: 1024-512-256 ReLU, batch norm, dropout 0.2"))
     if which == "torch":
         todo.append(Run("best-augmented", shrink(BEST_AUGMENTED), "torch", AUGMENT,
-                        label="best, augmented (±2 px, ±10°, ±10%): 1024-512-256 ReLU, dropout 0.1"))
+                        label="best, augmented (±2 px, ±10°, ±10%, elastic): 1024-512-256 ReLU"))
     return todo
 
 
