@@ -27,3 +27,13 @@ def mnist_small(mnist_root):
     Xtr, ytr = mnist.load("train", mnist_root)
     Xte, yte = mnist.load("test", mnist_root)
     return (Xtr[:2000], ytr[:2000]), (Xte[:1000], yte[:1000])
+
+
+@pytest.fixture
+def cuda():
+    """The CUDA device, or a skip where there is none (the `gpu` tests)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    return torch.device("cuda")

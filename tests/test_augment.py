@@ -124,10 +124,8 @@ def test_elastic_distortion_through_a_compare_run(mnist_root, tmp_path, monkeypa
 
 
 @pytest.mark.gpu
-def test_cuda_batch_with_cpu_generator():
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA device")
-    x = bordered_batch().cuda()
+def test_cuda_batch_with_cpu_generator(cuda):
+    x = bordered_batch().to(cuda)
     aug = Augment(elastic_alpha=5.0)
     out = aug(x, torch.Generator().manual_seed(0))
     assert out.device == x.device

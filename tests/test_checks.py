@@ -114,23 +114,17 @@ def test_lockstep_command_quick(monkeypatch, tmp_path, mnist_root):
 
 
 # ---------------------------------------------------------------- GPU
-def cuda_or_skip() -> torch.device:
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA device")
-    return torch.device("cuda")
-
-
 @pytest.mark.gpu
 @pytest.mark.parametrize("case", SUBSET[::3] + EXTRAS, ids=lambda c: c.name)
-def test_cuda_autograd_equals_backprop(case):
+def test_cuda_autograd_equals_backprop(case, cuda):
     """Autograd on CUDA, float64, against scratchnet on the CPU: the same 1e-10 bound."""
-    row = check_case(case, device=cuda_or_skip(), fd_samples=5)
+    row = check_case(case, device=cuda, fd_samples=5)
     assert row["autograd"] <= AUTOGRAD_RTOL, row
 
 
 @pytest.mark.gpu
-def test_cuda_lockstep(mnist_small):
+def test_cuda_lockstep(mnist_small, cuda):
     """200 steps on CUDA in float64: cuBLAS sums in another order, still far below 1e-9."""
-    result = lockstep(data=mnist_small[0], steps=200, steps_per_epoch=50, device=cuda_or_skip())
+    result = lockstep(data=mnist_small[0], steps=200, steps_per_epoch=50, device=cuda)
     for name, diffs in result.items():
         assert diffs.max() < 1e-9, name

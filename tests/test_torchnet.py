@@ -396,17 +396,11 @@ def test_cli_elastic_distortion(mnist_root, tmp_path):
 
 
 # ---------------------------------------------------------------- GPU
-def cuda_or_skip() -> torch.device:
-    if not torch.cuda.is_available():
-        pytest.skip("no CUDA device")
-    return torch.device("cuda")
-
-
 @pytest.mark.gpu
-def test_cuda_train_equals_scratchnet(mnist_small):
+def test_cuda_train_equals_scratchnet(mnist_small, cuda):
     """On CUDA, float64: History agrees with scratchnet to 1e-9 relative (cuBLAS sums
     in another order than NumPy's BLAS, so a few more ulps than on the CPU)."""
-    device = cuda_or_skip()
+    device = cuda
     s = scratchnet.Network([784, 16, 10], seed=0)
     t = convert.to_torch(s, device)
     options = dict(lr=0.1, momentum=0.9)
