@@ -9,6 +9,7 @@ siblings behind the report's error bars) and finish(quick, results, labels, impl
 """
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -90,15 +91,20 @@ def planned(module, quick: bool, impl: str, study: bool, part: str = "all") -> l
     return todo
 
 
-def run_and_tabulate(module, quick, impl, study, jobs, device, force, quiet):
-    """What `compare problemN` does before its figures: plan, train what is missing, print
-    the summary table. Returns (quick, results by name, legend labels by name)."""
-    quick = runs.quick_mode(quick)
-    todo = planned(module, quick, impl, study)
-    labels = {r.name: r.label or r.name for r in todo}
-    results = run_problem(module.PROBLEM, todo, quick, jobs, device, force, quiet)
-    print_table(summary_rows(results, labels))
-    return quick, results, labels
+def problem_command(module_name: str, help: str, impl_help: str, study_help: str):
+    """`compare problemN` for the experiment module `module_name`: plan, train what is
+    missing, print the summary table, then the module's finish() (figures and the rest)."""
+    @click.command(help=help)
+    @problem_options(impl_help, study_help)
+    def command(quick, impl, study, jobs, device, force, quiet):
+        module = importlib.import_module(module_name)
+        quick = runs.quick_mode(quick)
+        todo = planned(module, quick, impl, study)
+        labels = {r.name: r.label or r.name for r in todo}
+        results = run_problem(module.PROBLEM, todo, quick, jobs, device, force, quiet)
+        print_table(summary_rows(results, labels))
+        module.finish(quick, results, labels, impl)
+    return command
 
 
 def problem_options(impl_help: str, study_help: str):

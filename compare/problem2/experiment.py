@@ -10,7 +10,6 @@ Results: results/problem2/<name>-<hash>.json; figures: figures/problem2/.
 """
 from __future__ import annotations
 
-import sys
 
 import click
 
@@ -123,15 +122,10 @@ def finish(quick: bool, results: dict, labels: dict, impl: str) -> None:
 
 
 # ---------------------------------------------------------------- CLI
-@click.command()
-@problem_cli.problem_options(
+command = problem_cli.problem_command(
+    __name__, help="Problem 2: shallow nets on MNIST -> figures/problem2, results/problem2.",
     impl_help="Implementation for the sweeps and the recipes; auto: the batch-10 sweeps in "
               "scratchnet (float64), the batch-128 recipes in torchnet. (a) always runs both.",
     study_help="Also run (d)'s study of one-hidden-layer recipes on the validation split, and "
                "the seeds behind the report's error bars (seeds 1-4 of the baseline and of "
                "each sweep rate, seeds 1 and 2 of each recipe and candidate).")
-def command(quick, impl, study, jobs, device, force, quiet):
-    """Problem 2: shallow nets on MNIST -> figures/problem2, results/problem2."""
-    quick, results, labels = problem_cli.run_and_tabulate(
-        sys.modules[__name__], quick, impl, study, jobs, device, force, quiet)
-    finish(quick, results, labels, impl)

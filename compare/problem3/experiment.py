@@ -20,7 +20,6 @@ seeds 1 and 2 of each of them and of each candidate.
 from __future__ import annotations
 
 import math
-import sys
 
 import click
 
@@ -143,14 +142,10 @@ def finish(quick: bool, results: dict, labels: dict, impl: str) -> None:
 
 
 # ---------------------------------------------------------------- CLI
-@click.command()
-@problem_cli.problem_options(
+command = problem_cli.problem_command(
+    __name__,
+    help="Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3.",
     impl_help="Implementation for the best-network runs (auto: torchnet); the variants "
               "always run in both.",
     study_help="Also run the study of dense architectures on the validation split, and "
                "seeds 1 and 2 of each best net and candidate (the report's error bars).")
-def command(quick, impl, study, jobs, device, force, quiet):
-    """Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3."""
-    quick, results, labels = problem_cli.run_and_tabulate(
-        sys.modules[__name__], quick, impl, study, jobs, device, force, quiet)
-    finish(quick, results, labels, impl)
