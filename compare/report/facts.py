@@ -101,6 +101,17 @@ def anchored(facts: dict) -> dict:
             "gap_of_mean": s is not None and s.n > 1}
 
 
+def against_target(facts: dict, target: float, stretch: float | None = None) -> dict:
+    """A run's accuracy measured against its target (and stretch goal): the mean over seeds
+    when there are several, else seed 0's, as the targets are stated for the mean."""
+    s = spread_of(facts)
+    of_mean = s is not None and s.n > 1
+    value = s.mean if of_mean else facts["final"]
+    return {"target": target, "stretch": stretch, "value": value, "of_mean": of_mean,
+            "n": s.n if of_mean else 1, "met": value is not None and value >= target,
+            "stretch_met": stretch is not None and value is not None and value >= stretch}
+
+
 def best_run(entries: dict, prefix: str = "") -> Entry | None:
     """The entry with the highest final accuracy among those that did not diverge."""
     name = best_of({k: e.result for k, e in entries.items() if e.ok}, prefix)
