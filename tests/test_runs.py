@@ -70,6 +70,16 @@ def test_run_validation():
         Run("x", TINY, "scratch", augment_of(max_shift=1.0))
 
 
+def test_cost_orders_runs_by_work():
+    """The pool starts the longest runs first: more epochs, wider layers and augmentation
+    each cost more; the elastic recipe outranks the plain one trained as long."""
+    plain = TrainConfig(sizes=(784, 1024, 10), batch_size=128, epochs=30)
+    assert Run("a", plain).cost < Run("b", plain.replace(epochs=60)).cost
+    assert Run("a", plain).cost < Run("b", plain.replace(sizes=(784, 2048, 10))).cost
+    elastic = augment_of(elastic_alpha=24.0, elastic_sigma=4.0)
+    assert Run("a", plain).cost < Run("b", plain, "torch", elastic).cost
+
+
 def test_divergence_is_a_result(mnist_root, tmp_results):
     # lr · weight_decay = 1000: each step multiplies the weights by about −999, so they
     # overflow after about 100 steps, in the second epoch of 100 steps (the quadratic cost
