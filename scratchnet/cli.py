@@ -91,6 +91,8 @@ OPTIONS = {  # TrainConfig field -> its click option
                     "½‖a−y‖²", type=click.Choice(names.COSTS)),
     "init": _option("init", "weight initialization", type=click.Choice(names.INITS)),
     "dropout": _number("dropout", "probability of zeroing a hidden unit while training"),
+    "input_dropout": _number("input_dropout", "probability of zeroing an input pixel while "
+                             "training"),
     "batchnorm": _option("batchnorm", "batch norm between each hidden linear layer and its "
                          "activation"),
     "optimizer": _option("optimizer", "optimizer", type=click.Choice(list(OPTIMIZERS))),

@@ -12,11 +12,12 @@ though: where ∂C/∂θ_i is tiny (deep in a sigmoid net, say 1e-7), the two
 differ by about ε·|C| / h ≈ 1e-11 to 1e-10, whatever the relative error says.
 
 The cost must be the same function of θ at every evaluation, so the checks
-here replay the same dropout masks each time (they reset the network's
-dropout_rng to one saved state before each forward pass) and put batch
-norm's running statistics back afterwards (training mode normalizes with
-the batch's own statistics, so the cost never reads them, but every forward
-pass updates them). The network is left exactly as it was found.
+here replay the same dropout masks each time, the input's and the hidden
+layers' (they reset the network's dropout_rng, which draws them all, to one
+saved state before each forward pass) and put batch norm's running
+statistics back afterwards (training mode normalizes with the batch's own
+statistics, so the cost never reads them, but every forward pass updates
+them). The network is left exactly as it was found.
 """
 from __future__ import annotations
 

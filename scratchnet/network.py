@@ -11,11 +11,21 @@ already carries the mean's 1/N, so BP3 and BP4 sum over the samples):
   BP3  ∂C/∂b_l = Σ_samples δ_l
   BP4  ∂C/∂W_l = δ_lᵀ a_{l-1}
 Optional dropout (after each hidden activation) multiplies BP2's product by
-the same mask the forward pass used, before the ⊙ f'. Optional batch
-normalization (between each hidden linear layer and its activation) means f
-acts on the normalized z, so f' is taken there and batch norm's own backward
-step comes after the ⊙ f': it turns ∂C/∂(normalized z) into the ∂C/∂z_l of
-the linear layer that BP3 and BP4 use, and gives ∂C/∂γ and ∂C/∂β.
+the same mask the forward pass used, before the ⊙ f'. Optional input dropout
+multiplies X itself by a mask, so a_0 = X ⊙ mask_0 is the input that BP4 of
+the first layer uses; no gradient with respect to X is computed, so nothing
+else changes on the way back. Optional batch normalization (between each
+hidden linear layer and its activation) means f acts on the normalized z, so
+f' is taken there and batch norm's own backward step comes after the ⊙ f': it
+turns ∂C/∂(normalized z) into the ∂C/∂z_l of the linear layer that BP3 and
+BP4 use, and gives ∂C/∂γ and ∂C/∂β.
+
+Options (the same names and meanings as torchnet.Network): sizes (widths, input
+first), activation, cost, init, seed, dropout (the probability of zeroing a
+hidden unit while training), input_dropout (of zeroing an input pixel while
+training, Srivastava et al. 2014), batchnorm, dtype. In training mode the
+dropout masks come from dropout_rng in a fixed order: the input's first, then
+each hidden layer's, first to last.
 
 forward(X) returns z_L and a ForwardCache (what each layer keeps for the way
 back); backprop(X, y) starts from it. Shape comments name the widths n_prev,
@@ -49,14 +59,18 @@ class ForwardCache(NamedTuple):
       bn[l-1]                   batch norm's own cache (BatchNorm.backward reads
                                 it), or None without batch norm
     and for every weight layer l = 1, ..., L, its input at list index l − 1:
-      a[l-1]      (N, n_{l-1})  a[0] is X; a[l] is hidden layer l's output, f(z)
-                                after dropout: what W_{l+1} multiplies
+      a[l-1]      (N, n_{l-1})  a[0] is X (after input dropout); a[l] is hidden layer
+                                l's output, f(z) after dropout: what W_{l+1} multiplies
+    and for the input:
+      input_mask  (N, n_0)      the input dropout mask, a[0] = X ⊙ input_mask, or None
+                                (input dropout off, or evaluation mode)
     """
     z: list
     f_z: list
     masks: list
     bn: list
     a: list
+    input_mask: np.ndarray | None
 
 
 class NetworkFileError(ValueError):
@@ -66,18 +80,20 @@ class NetworkFileError(ValueError):
 class Network:
     def __init__(self, sizes, activation="sigmoid", cost="cross_entropy",
                  init="xavier_normal", seed=None, dropout=0.0, batchnorm=False,
-                 dtype="float64"):
+                 dtype="float64", input_dropout=0.0):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        for name, p in (("dropout", dropout), ("input_dropout", input_dropout)):
+            if not 0.0 <= p < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {p}")
         names.check("dtype", dtype)
         if seed is not None:
             seed = operator.index(seed)  # a NumPy integer becomes an int, so save() can write JSON
         self.sizes, self.seed = sizes, seed
         self.activation, self.cost_name, self.init = activation, cost, init
         self.dropout, self.batchnorm, self.dtype = float(dropout), bool(batchnorm), dtype
+        self.input_dropout = float(input_dropout)
         self.f, self.f_prime = activations.get(activation)
         self.cost = costs.get(cost)
         make = inits.get(init)
@@ -112,11 +128,15 @@ class Network:
         """(z_L, cache): the output layer's pre-activations (N, n_L) and what backprop needs.
 
         torchnet's Network.logits computes the same z_L; autograd keeps its own
-        cache. Follows the mode: in training mode dropout draws masks and batch
-        norm uses (and updates) the batch statistics; in evaluation mode neither.
+        cache. Follows the mode: in training mode dropout draws masks (the
+        input's first, then the hidden layers' in order) and batch norm uses
+        (and updates) the batch statistics; in evaluation mode neither.
         """
         a = np.asarray(X, dtype=self.dtype)            # (N, n_0)
-        cache = ForwardCache(z=[], f_z=[], masks=[], bn=[], a=[a])
+        input_mask = None
+        if self.input_dropout and self.training:       # the pixels, before the first layer
+            a, input_mask = dropout_forward(a, self.input_dropout, self.dropout_rng)
+        cache = ForwardCache(z=[], f_z=[], masks=[], bn=[], a=[a], input_mask=input_mask)
         for l, (W, b) in enumerate(zip(self.weights[:-1], self.biases[:-1])):
             z = a @ W.T + b                            # (N, n_prev) @ (n_prev, n_here) -> (N, n_here)
             bn = None
@@ -145,7 +165,11 @@ class Network:
 
     # ------------------------------------------------------------ backward
     def backprop(self, X: np.ndarray, y: np.ndarray):
-        """(C, grads): the batch-mean cost and ∂C/∂p for every p in parameters()."""
+        """(C, grads): the batch-mean cost and ∂C/∂p for every p in parameters().
+
+        Input dropout needs no step here: it only changes cache.a[0], the input
+        BP4 multiplies for the first layer, and no ∂C/∂X is computed.
+        """
         z_L, cache = self.forward(X)
         loss, delta = self.cost.value_and_delta(z_L, np.asarray(y))  # BP1, (N, n_L)
         L = len(self.weights)
@@ -180,7 +204,7 @@ class Network:
     def options(self) -> dict:
         return dict(sizes=self.sizes, activation=self.activation, cost=self.cost_name,
                     init=self.init, seed=self.seed, dropout=self.dropout,
-                    batchnorm=self.batchnorm, dtype=self.dtype)
+                    batchnorm=self.batchnorm, dtype=self.dtype, input_dropout=self.input_dropout)
 
     def state(self) -> dict[str, np.ndarray]:
         """Every array that defines the network, by name (lossless)."""
@@ -217,7 +241,11 @@ class Network:
     @classmethod
     def load(cls, path: Path | str) -> "Network":
         """The network saved at path; NetworkFileError naming the file if it is damaged:
-        not an .npz, options or arrays missing, shapes that do not match, NaN or inf values."""
+        not an .npz, options or arrays missing, shapes that do not match, NaN or inf values.
+
+        A file saved before an option existed (input_dropout) lacks it in its
+        options and gets the option's default, which is what it was trained with.
+        """
         import zipfile
 
         def damaged(why):

@@ -29,7 +29,10 @@ SUBSET = [Case(a, c, i, d, seed=k) for k, (a, c, (i, d)) in enumerate(itertools.
 EXTRAS = [Case("sigmoid", "cross_entropy", "xavier_normal", 3, batchnorm=True, seed=1),
           Case("tanh", "quadratic", "kaiming_normal", 4, batchnorm=True, eval_mode=True, seed=2),
           Case("relu", "cross_entropy", "kaiming_uniform", 3, dropout=0.4, seed=3),
-          Case("sigmoid", "quadratic", "nielsen", 3, batchnorm=True, dropout=0.3, seed=4)]
+          Case("sigmoid", "quadratic", "nielsen", 3, batchnorm=True, dropout=0.3, seed=4),
+          Case("tanh", "cross_entropy", "kaiming_normal", 3, input_dropout=0.2, seed=5),
+          Case("relu", "quadratic", "xavier_normal", 4, batchnorm=True, dropout=0.3,
+               input_dropout=0.2, seed=6)]
 
 
 @pytest.mark.parametrize("case", SUBSET + EXTRAS, ids=lambda c: c.name)
@@ -49,6 +52,7 @@ def test_all_cases_cover_every_combination():
     names = {(c.activation, c.cost, c.init, c.depth) for c in all_cases()}
     assert len(names) == 3 * 2 * 5 * 4
     assert any(c.batchnorm for c in all_cases()) and any(c.dropout for c in all_cases())
+    assert any(c.input_dropout for c in all_cases())
     assert 0 < len(all_cases(quick=True)) < len(all_cases()) / 4
 
 

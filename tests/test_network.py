@@ -215,6 +215,63 @@ def test_backprop_dropout(activation, batchnorm):
     assert_backprop_matches_fd(net, X, y[:1].repeat(8))
 
 
+@pytest.mark.parametrize("dropout, batchnorm", [(0.0, False), (0.4, False), (0.4, True)])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_backprop_input_dropout(activation, dropout, batchnorm):
+    """Input dropout changes only a[0], the input of W_1's BP4: backprop, unchanged, still
+    matches finite differences of the cost with the same (replayed) input and hidden masks."""
+    net, X, y = random_net(4, activation, "cross_entropy", "kaiming_normal", seed=10,
+                           dropout=dropout, batchnorm=batchnorm, input_dropout=0.5)
+    X = np.random.default_rng(10).normal(size=(8, net.sizes[0]))
+    assert_backprop_matches_fd(net, X, y[:1].repeat(8))
+    _, cache = net.forward(X)                               # the masks the check used
+    assert (cache.input_mask == 0).any()                    # some inputs were dropped
+
+
+def test_backprop_input_dropout_fails_without_the_dropped_input():
+    """The check can fail: BP4 of W_1 fed the raw X instead of X ⊙ mask is caught."""
+    net, _, y = random_net(3, "tanh", "cross_entropy", "xavier_normal", seed=11,
+                           input_dropout=0.5)
+    X, y = np.random.default_rng(11).normal(size=(8, net.sizes[0])), y[:1].repeat(8)
+    forward = net.forward
+
+    def raw_input_forward(X):                               # a[0] = X, the mask forgotten
+        z_L, cache = forward(X)
+        return z_L, cache._replace(a=[np.asarray(X)] + cache.a[1:])
+
+    net.forward = raw_input_forward
+    with pytest.raises(AssertionError, match="W0"):
+        assert_backprop_matches_fd(net, X, y)
+
+
+def test_masks_are_drawn_input_first_then_layer_by_layer():
+    """The documented order: one generator, dropout_rng, gives the input's mask first,
+    then each hidden layer's, first to last; evaluation mode draws none."""
+    net = Network([5, 4, 3, 2], "tanh", seed=2, dropout=0.3, input_dropout=0.2)
+    X = np.random.default_rng(2).normal(size=(6, 5))
+    rng = copy.deepcopy(net.dropout_rng)
+    _, cache = net.forward(X)
+    expected_input = (rng.random((6, 5)) >= 0.2) / 0.8
+    np.testing.assert_array_equal(cache.input_mask, expected_input)
+    np.testing.assert_array_equal(cache.a[0], X * expected_input)
+    for n, mask in zip((4, 3), cache.masks):
+        np.testing.assert_array_equal(mask, (rng.random((6, n)) >= 0.3) / 0.7)
+    state = copy.deepcopy(net.dropout_rng.bit_generator.state)
+    _, cache = net.eval().forward(X)
+    assert cache.input_mask is None and np.array_equal(cache.a[0], X)
+    assert net.dropout_rng.bit_generator.state == state
+
+
+def test_input_dropout_is_a_no_op_in_evaluation_mode():
+    X = np.random.default_rng(3).normal(size=(6, 5))
+    plain = Network([5, 4, 2], seed=3).eval()
+    dropped = Network([5, 4, 2], seed=3, input_dropout=0.5).eval()
+    assert np.array_equal(dropped.feedforward(X), plain.feedforward(X))
+    assert not np.array_equal(dropped.train().feedforward(X), plain.feedforward(X))
+    with pytest.raises(ValueError, match=r"input_dropout must be in \[0, 1\), got 1.0"):
+        Network([5, 4, 2], input_dropout=1.0)
+
+
 def test_batch_backprop_is_the_mean_of_per_sample_backprops():
     """The vectorized backprop of N samples equals the mean of N one-sample backprops."""
     net, X, y = random_net(4, "tanh", "cross_entropy", "xavier_normal", seed=9)
@@ -237,20 +294,27 @@ def test_backprop_returns_parameters_order_and_shapes():
                                                    (4,), (4,), (3,), (3,)]
 
 
-@pytest.mark.parametrize("dropout, batchnorm, training", [
-    (0.0, False, True), (0.3, True, True), (0.3, True, False)])
-def test_forward_cache_is_the_documented_contract(dropout, batchnorm, training):
+@pytest.mark.parametrize("dropout, input_dropout, batchnorm, training", [
+    (0.0, 0.0, False, True), (0.3, 0.0, True, True), (0.3, 0.0, True, False),
+    (0.3, 0.2, False, True), (0.0, 0.2, True, False)])
+def test_forward_cache_is_the_documented_contract(dropout, input_dropout, batchnorm, training):
     """Network.forward(X) -> (z_L, ForwardCache): named fields with the shapes its
     docstring states, z_L what feedforward builds on, and the masks what backprop uses."""
-    net = Network([5, 4, 3, 2], "tanh", seed=1, dropout=dropout, batchnorm=batchnorm)
+    net = Network([5, 4, 3, 2], "tanh", seed=1, dropout=dropout, batchnorm=batchnorm,
+                  input_dropout=input_dropout)
     net.train(training)
     X = np.random.default_rng(1).normal(size=(6, 5))
     rng_state = copy.deepcopy(net.dropout_rng.bit_generator.state)
     z_L, cache = net.forward(X)
-    assert isinstance(cache, ForwardCache) and cache._fields == ("z", "f_z", "masks", "bn", "a")
+    assert isinstance(cache, ForwardCache)
+    assert cache._fields == ("z", "f_z", "masks", "bn", "a", "input_mask")
     assert z_L.shape == (6, 2)
     assert [a.shape for a in cache.a] == [(6, 5), (6, 4), (6, 3)]   # the input of each W_l
-    assert np.array_equal(cache.a[0], X)
+    if input_dropout and training:                  # a[0] = X ⊙ input_mask
+        assert cache.input_mask.shape == (6, 5)
+        assert np.array_equal(cache.a[0], X * cache.input_mask)
+    else:
+        assert cache.input_mask is None and np.array_equal(cache.a[0], X)
     for name in ("z", "f_z"):
         assert [v.shape for v in getattr(cache, name)] == [(6, 4), (6, 3)]
     assert all(np.array_equal(f_z, np.tanh(z)) for z, f_z in zip(cache.z, cache.f_z))
@@ -302,7 +366,7 @@ def test_backprop_with_huge_preactivations_is_finite(activation, cost):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_save_load_round_trip_is_lossless(tmp_path, dtype):
     net = Network([6, 5, 4, 3], "relu", "quadratic", "kaiming_uniform", seed=3, dropout=0.25,
-                  batchnorm=True, dtype=dtype)
+                  batchnorm=True, dtype=dtype, input_dropout=0.1)
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(10, 6)), rng.integers(0, 3, 10)
     for _ in range(3):                                      # change every array, stats too
@@ -311,7 +375,7 @@ def test_save_load_round_trip_is_lossless(tmp_path, dtype):
             p -= 0.1 * g
     net.save(tmp_path / "net.npz")
     loaded = Network.load(tmp_path / "net.npz")
-    assert loaded.options() == net.options()
+    assert loaded.options() == net.options() and loaded.input_dropout == 0.1
     state, loaded_state = net.state(), loaded.state()
     assert set(loaded_state) == set(state) and any(k.startswith("running_var") for k in state)
     for name, value in state.items():
@@ -334,3 +398,16 @@ def test_numpy_integer_seed_can_be_saved(tmp_path):
     net = Network([3, 2], seed=np.int64(5))
     net.save(tmp_path / "net.npz")
     assert Network.load(tmp_path / "net.npz").seed == 5
+
+
+def test_a_file_saved_before_input_dropout_existed_still_loads(tmp_path):
+    """Older .npz files have no input_dropout in their options: it is 0, as it was then."""
+    import json
+
+    net = Network([4, 3, 2], seed=1)
+    options = net.options()
+    del options["input_dropout"]
+    np.savez(tmp_path / "old.npz", __options__=np.array(json.dumps(options)), **net.state())
+    loaded = Network.load(tmp_path / "old.npz")
+    assert loaded.input_dropout == 0.0 and loaded.options() == net.options()
+    assert all(np.array_equal(a, loaded.state()[k]) for k, a in net.state().items())

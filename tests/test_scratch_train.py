@@ -36,8 +36,9 @@ def test_learns_mnist_subset(mnist_small):
     assert len(history.grad_norms) == 5 and all(len(g) == 2 for g in history.grad_norms)
 
 
-@pytest.mark.parametrize("options", [dict(), dict(dropout=0.2, batchnorm=True)],
-                         ids=["plain", "dropout_batchnorm"])
+@pytest.mark.parametrize("options", [dict(), dict(dropout=0.2, batchnorm=True),
+                                     dict(input_dropout=0.2)],
+                         ids=["plain", "dropout_batchnorm", "input_dropout"])
 def test_same_seed_same_history(mnist_small, options):
     train_data, test_data = subset(mnist_small[0], 500), subset(mnist_small[1], 200)
     config = TrainConfig(sizes=(784, 16, 16, 10), epochs=2, lr=0.05, seed=7, **options)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scratchnet import activations, costs, init as inits, names
-from scratchnet.config import TrainConfig, short_hash
+from scratchnet.config import ADDED_LATER, TrainConfig, short_hash
 
 
 def test_each_maths_module_implements_exactly_the_names_table():
@@ -57,3 +57,30 @@ def test_short_hash_is_pinned():
                     augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1))
     assert augmented.short_hash() == "f115fa96"
     assert Problem1Config().short_hash() == "5156e671"
+
+
+# A value other than the default for each field added after results were cached.
+SET_LATER = {"input_dropout": 0.2}
+
+
+def test_fields_added_later_keep_every_old_hash_at_their_defaults():
+    """A config with every ADDED_LATER field at its default has the dict, and so the hash,
+    it had before those fields existed: the pinned hashes above, and compare's cache (which
+    also compares the stored dict) still finds its results. Set, a field changes the hash."""
+    from compare.runs import Run
+
+    assert set(SET_LATER) == set(ADDED_LATER)
+    defaults = {name: getattr(TrainConfig(), name) for name in ADDED_LATER}
+    pinned = {"6f4edd30": TrainConfig(**defaults),
+              "d2dc386a": TrainConfig(sizes=(784, 100, 10), lr=0.1, **defaults)}
+    for old, config in pinned.items():
+        assert config.short_hash() == old
+        assert not set(ADDED_LATER) & set(config.to_dict())
+    assert Run("x", TrainConfig(**defaults)).short_hash() == "6839a1c1"
+    seen = {"6f4edd30"}
+    for name, value in SET_LATER.items():
+        config = TrainConfig(**{name: value})
+        assert config.to_dict()[name] == value and TrainConfig(**config.to_dict()) == config
+        assert config.short_hash() not in seen and Run("x", config).short_hash() != "6839a1c1"
+        seen.add(config.short_hash())
+        assert config.replace(**{name: defaults[name]}).short_hash() == "6f4edd30"

@@ -57,7 +57,8 @@ def test_parameters_in_scratchnet_order():
 
 @pytest.mark.parametrize("options", [
     dict(sizes=[784]), dict(sizes=[784, 0, 10]), dict(activation="softplus"),
-    dict(cost="hinge"), dict(init="orthogonal"), dict(dropout=1.0), dict(dtype="float16")])
+    dict(cost="hinge"), dict(init="orthogonal"), dict(dropout=1.0), dict(dtype="float16"),
+    dict(input_dropout=1.0), dict(input_dropout=-0.1)])
 def test_bad_options_give_scratchnet_messages(options):
     options = {"sizes": [784, 30, 10], **options}
     with pytest.raises(ValueError) as scratch_error:
@@ -120,6 +121,39 @@ def test_batchnorm_and_dropout_modes_match_scratchnet():
                                s.eval().feedforward(X), rtol=1e-12, atol=1e-15)
     t.train()
     assert not torch.equal(t(torch.from_numpy(X)), t(torch.from_numpy(X)))  # fresh masks
+
+
+def test_input_dropout_drops_pixels_before_the_first_layer():
+    """In training mode the first linear layer sees x ⊙ mask, mask ∈ {0, 1/(1 − p)}, with
+    about p of the pixels dropped; in evaluation mode it sees x, as scratchnet's does."""
+    p = 0.3
+    s = scratchnet.Network([200, 9, 10], "tanh", seed=3, input_dropout=p)
+    t = convert.to_torch(s)
+    seen = []
+    t.layers[0].register_forward_pre_hook(lambda module, args: seen.append(args[0].detach()))
+    x = torch.from_numpy(np.random.default_rng(3).uniform(0.5, 1.0, (50, 200)))
+    t(x)
+    ratio = (seen[-1] / x).numpy()
+    assert set(np.unique(ratio.round(12))) == {0.0, round(1 / (1 - p), 12)}
+    assert abs((ratio == 0).mean() - p) < 0.02             # 10,000 pixels: sd 0.005
+    t.eval()
+    t(x)
+    assert torch.equal(seen[-1], x)
+    np.testing.assert_allclose(t(x).detach().numpy(), s.eval().feedforward(x.numpy()),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_input_dropout_adds_no_parameters():
+    """nn.Dropout holds none: parameters() and state_dict() are those of the plain net,
+    and the option survives both conversions."""
+    plain, dropped = Network([12, 5, 10], seed=1), Network([12, 5, 10], seed=1, input_dropout=0.2)
+    assert [tuple(p.shape) for p in dropped.parameters()] == \
+        [tuple(p.shape) for p in plain.parameters()]
+    assert all(torch.equal(p, q) for p, q in zip(dropped.parameters(), plain.parameters()))
+    assert list(dropped.state_dict()) == list(plain.state_dict())
+    assert plain.input_drop is None and plain.options()["input_dropout"] == 0.0
+    back = convert.to_torch(convert.to_scratch(dropped))
+    assert back.options() == dropped.options() and back.input_dropout == 0.2
 
 
 def test_predict_restores_the_mode():
@@ -338,6 +372,7 @@ def test_device_resolution():
     (["--momentum", "0"], ["nesterov", "momentum > 0"]),
     (["--data", "nowhere"], ["nowhere", "make data"]),
     (["--augment-shift", "30"], ["30", "0<=x<28"]),
+    (["--input-dropout", "1.0"], ["--input-dropout", "1.0", "0<=x<1"]),
 ])
 def test_cli_bad_values_are_usage_errors(args, words):
     result = CliRunner().invoke(cli, ["train", *args])

@@ -9,6 +9,7 @@ autograd apply the chain rule that scratchnet writes out as BP1-BP4. Shape
 comments name the widths n_prev, n_here and n_next of the layers before, at
 and after the one a line works on, as scratchnet/network.py's do.
 
+Input: (input dropout), on the pixels, before the first linear layer.
 Hidden layer: linear -> (batch norm) -> activation -> (dropout).
 Output layer: linear logits with nn.CrossEntropyLoss (cross_entropy), or a
 sigmoid output with ½‖a − y‖² averaged over the batch (quadratic, Nielsen).
@@ -64,13 +65,14 @@ class Network(nn.Module):
 
     def __init__(self, sizes, activation="sigmoid", cost="cross_entropy",
                  init="xavier_normal", seed=None, dropout=0.0, batchnorm=False,
-                 dtype="float64"):
+                 dtype="float64", input_dropout=0.0):
         super().__init__()
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must list at least two positive layer widths, got {sizes}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        for name, p in (("dropout", dropout), ("input_dropout", input_dropout)):
+            if not 0.0 <= p < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {p}")
         torch_dtype = dtype_of(dtype)
         if seed is not None:
             seed = operator.index(seed)                # a NumPy integer becomes an int (JSON)
@@ -80,6 +82,7 @@ class Network(nn.Module):
         self.sizes, self.seed = sizes, seed
         self.activation, self.cost_name, self.init = activation, cost, init
         self.dropout, self.batchnorm = float(dropout), bool(batchnorm)
+        self.input_dropout = float(input_dropout)
         self.dtype = str(torch_dtype).removeprefix("torch.")  # 'float32' or 'float64'
         self.f = ACTIVATIONS[activation]
 
@@ -96,12 +99,16 @@ class Network(nn.Module):
         hidden = sizes[1:-1] if batchnorm else []
         self.norms = nn.ModuleList(nn.BatchNorm1d(n, dtype=torch_dtype) for n in hidden)
         self.drop = nn.Dropout(self.dropout) if self.dropout else None
+        # nn.Dropout holds no parameters: with it or without, parameters() is the same list.
+        self.input_drop = nn.Dropout(self.input_dropout) if self.input_dropout else None
 
     # ------------------------------------------------------------ forward
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """z_L, the pre-activations of the output layer: (N, n_in) -> (N, n_L)."""
         *hidden, last = self.layers                    # (cheaper than slicing a ModuleList)
         a = x
+        if self.input_drop is not None:
+            a = self.input_drop(a)                     # the pixels; a no-op in eval()
         for l, layer in enumerate(hidden):
             z = layer(a)                               # (N, n_prev) @ (n_prev, n_here) -> (N, n_here)
             if self.batchnorm:
@@ -141,4 +148,4 @@ class Network(nn.Module):
         """Keyword arguments that rebuild this network in either package."""
         return dict(sizes=self.sizes, activation=self.activation, cost=self.cost_name,
                     init=self.init, seed=self.seed, dropout=self.dropout,
-                    batchnorm=self.batchnorm, dtype=self.dtype)
+                    batchnorm=self.batchnorm, dtype=self.dtype, input_dropout=self.input_dropout)

@@ -1,13 +1,14 @@
 """`compare gradcheck`: hand-written backprop against autograd and finite differences.
 
 gradcheck: on small random networks (every activation × cost × init, 2 to 5
-weight layers, plus batch norm and dropout), in float64, on the same weights
-(copied by torchnet.convert) and the same batch, scratchnet's hand-written
-backprop is compared with torch autograd (to 1e-10 relative) and with central
-finite differences (scratchnet.gradcheck, to 1e-7 relative). With dropout,
-torch would draw its masks from its own generator, so the torchnet copy is
-given scratchnet's masks instead (ReplayMasks; nn.Dropout is exactly such a
-mask product, as a test shows) and both differentiate the same function.
+weight layers, plus batch norm, dropout and input dropout), in float64, on the
+same weights (copied by torchnet.convert) and the same batch, scratchnet's
+hand-written backprop is compared with torch autograd (to 1e-10 relative) and
+with central finite differences (scratchnet.gradcheck, to 1e-7 relative). With
+dropout, torch would draw its masks from its own generator, so the torchnet
+copy is given scratchnet's masks instead (ReplayMasks, for the hidden layers'
+and for the input's; nn.Dropout is exactly such a mask product, as a test
+shows) and both differentiate the same function.
 """
 from __future__ import annotations
 
@@ -50,11 +51,13 @@ class Case:
     dropout: float = 0.0
     eval_mode: bool = False     # batch norm with its running statistics
     seed: int = 0
+    input_dropout: float = 0.0
 
     @property
     def name(self) -> str:
         extra = (["bn-eval" if self.eval_mode else "bn"] if self.batchnorm else [])
         extra += [f"dropout {self.dropout:g}"] if self.dropout else []
+        extra += [f"input dropout {self.input_dropout:g}"] if self.input_dropout else []
         return "/".join([self.activation, self.cost, self.init, f"d{self.depth}", *extra])
 
 
@@ -64,7 +67,7 @@ def all_cases(quick: bool = False) -> list[Case]:
     combos = itertools.product(names.ACTIVATIONS, names.COSTS, names.INITS, depths)
     cases = [Case(a, c, i, d, seed=k) for k, (a, c, i, d) in enumerate(combos)]
     extras = [dict(batchnorm=True), dict(batchnorm=True, eval_mode=True), dict(dropout=0.3),
-              dict(batchnorm=True, dropout=0.3)]
+              dict(batchnorm=True, dropout=0.3), dict(input_dropout=0.2, dropout=0.3)]
     for k, (a, c, extra) in enumerate(itertools.product(names.ACTIVATIONS, names.COSTS, extras)):
         cases.append(Case(a, c, "xavier_normal", 3, seed=1000 + k, **extra))
     return cases[::7] if quick else cases
@@ -81,7 +84,7 @@ def make_case(case: Case, batch: int = 8, attempts: int = 200):
         sizes = [int(s) for s in rng.integers(3, 8, case.depth)] + [int(rng.integers(3, 7))]
         net = scratchnet.Network(sizes, case.activation, case.cost, case.init,
                                  seed=int(rng.integers(2**31)), dropout=case.dropout,
-                                 batchnorm=case.batchnorm)
+                                 batchnorm=case.batchnorm, input_dropout=case.input_dropout)
         for bn in net.norms:
             bn.gamma[...] = rng.uniform(0.5, 1.5, bn.gamma.shape)
             bn.beta[...] = rng.normal(0.0, 0.5, bn.beta.shape)
@@ -118,7 +121,7 @@ def _min_abs_z(net, X) -> float:
 
 
 class ReplayMasks(torch.nn.Module):
-    """Stands in for nn.Dropout: multiplies by given masks, one per hidden layer in turn.
+    """Stands in for nn.Dropout: multiplies by given masks, one per call in turn.
 
     torch's dropout draws from torch's generator and scratchnet's from NumPy's,
     so to compare gradients with dropout on, scratchnet's masks are injected.
@@ -139,9 +142,11 @@ def autograd_gradients(net, X, y, device="cpu") -> list[np.ndarray]:
     from torchnet.convert import to_torch
 
     tnet = to_torch(net, device)
+    _, cache = _replaying(net)(X)                                    # the masks backprop will use
     if net.dropout and net.training:
-        _, cache = _replaying(net)(X)                                # the masks backprop will use
         tnet.drop = ReplayMasks([torch.from_numpy(m).to(device) for m in cache.masks])
+    if net.input_dropout and net.training:
+        tnet.input_drop = ReplayMasks([torch.from_numpy(cache.input_mask).to(device)])
     loss = tnet.loss(torch.from_numpy(X).to(device), torch.from_numpy(y).to(device))
     loss.backward()
     return [p.grad.detach().cpu().numpy() for p in tnet.parameters()]
