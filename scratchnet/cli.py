@@ -101,6 +101,8 @@ OPTIONS = {  # TrainConfig field -> its click option
     "dampening": _number("dampening", "SGD dampening"),
     "nesterov": _option("nesterov", "SGD Nesterov momentum (needs momentum > 0)"),
     "weight_decay": _number("weight_decay", "L2 weight decay (SGD and Adam)"),
+    "max_norm": _number("max_norm", "max-norm constraint: after every step, scale each unit's "
+                        "incoming weights down to L2 norm at most this (0: off)"),
     "beta1": _number("beta1", "Adam's β₁"),
     "beta2": _number("beta2", "Adam's β₂"),
     "eps": _number("eps", "Adam's ε"),

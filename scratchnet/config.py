@@ -79,6 +79,7 @@ RANGES = {  # every numeric field of TrainConfig and its allowed values
     "momentum": NONNEGATIVE,
     "dampening": NONNEGATIVE,
     "weight_decay": NONNEGATIVE,
+    "max_norm": NONNEGATIVE,
     "beta1": FRACTION,
     "beta2": FRACTION,
     "eps": NONNEGATIVE,
@@ -130,7 +131,7 @@ def available_memory() -> int | None:
 # of compare's Run (built from to_dict() too), and its cached results stay valid. Set to
 # anything else, the field enters the dict and the hash changes. A field added from now on
 # joins this tuple, with a default that means "off"; none may ever leave it.
-ADDED_LATER = ("input_dropout",)
+ADDED_LATER = ("input_dropout", "max_norm")
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ class TrainConfig:
     dampening: float = 0.0        # SGD only
     nesterov: bool = True         # SGD only
     weight_decay: float = 1e-4
+    max_norm: float = 0.0         # after each step, every unit's incoming weights scaled
+                                  # to L2 norm ≤ max_norm (Srivastava et al. 2014); 0 = off
     beta1: float = 0.9            # Adam only
     beta2: float = 0.999          # Adam only
     eps: float = 1e-8             # Adam only

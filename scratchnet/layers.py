@@ -1,8 +1,10 @@
-"""Dropout and batch normalization, each forward next to its hand-written backward.
+"""Dropout and batch normalization, each forward next to its hand-written backward;
+and the max-norm constraint that training applies to the weights after each step.
 
-Both follow torch.nn's definitions, so a scratchnet network with these layers
-computes what the torchnet one with nn.Dropout / nn.BatchNorm1d computes.
-Shapes as in network.py: N samples, n_here units in the layer.
+All follow torch's definitions, so a scratchnet network with these layers
+computes what the torchnet one with nn.Dropout / nn.BatchNorm1d computes, and
+max_norm_ does what torch.renorm_ does. Shapes as in network.py: N samples,
+n_here units in the layer.
 """
 from __future__ import annotations
 
@@ -65,3 +67,25 @@ class BatchNorm:
         n = grad_out.shape[0]                          # mean and var depend on z
         dz = inv_std / n * (n * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0))
         return dz, dgamma, dbeta
+
+
+# ---------------------------------------------------------------- max-norm constraint
+RENORM_EPS = 1e-7  # torch.renorm's: it divides by ‖w_j‖ + 1e-7, so a row ends a hair below c
+
+
+def max_norm_(weights, c: float) -> None:
+    """Max-norm constraint (Srivastava et al. 2014), in place: every unit's ‖w_j‖ at most c.
+
+    Row j of W_l, shape (n_out, n_in), holds w_j, the incoming weights of unit
+    j. Each row whose L2 norm exceeds c is scaled back; the others stay:
+
+        w_j ← w_j · c / (‖w_j‖ + 1e-7)   where ‖w_j‖ > c
+
+    torch.renorm_(W, 2, 0, c)'s formula, its 1e-7 included, so the two packages
+    agree to round-off. Training calls it after every optimizer step, on the
+    weight matrices only (not the biases, nor batch norm's γ and β).
+    """
+    for W in weights:                                  # (n_out, n_in)
+        norms = np.sqrt((W * W).sum(axis=1))           # ‖w_j‖, (n_out,)
+        scale = np.where(norms > c, c / (norms + RENORM_EPS), 1.0)
+        W *= scale[:, None]                            # in place: the optimizer holds W

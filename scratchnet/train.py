@@ -19,6 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .atomic import write_json_atomic
+from .layers import max_norm_
 
 
 @dataclass
@@ -201,10 +202,12 @@ def check_arguments(net, n: int, epochs: int, batch_size: int) -> None:
 
 
 def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
-          scheduler=None, seed: int = 0, callback=None) -> History:
+          scheduler=None, seed: int = 0, callback=None, max_norm: float = 0.0) -> History:
     """Train `net` in place with mini-batch `optimizer`; return its History.
 
     callback(epoch, history), if given, is called after every finished epoch.
+    max_norm > 0: after every step, each row of every W_l (a unit's incoming
+    weights) longer than max_norm is scaled back to it (layers.max_norm_).
     The first step that breaks the divergence rule (see History) ends training;
     History.diverged_at records where and why.
     """
@@ -223,6 +226,8 @@ def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
                     history.diverged_at = recorder.diverged_at
                     return history
                 optimizer.step(grads)
+                if max_norm:
+                    max_norm_(net.weights, max_norm)
         if scheduler is not None:
             scheduler.step()
         with quiet_numerics():       # the last step may have overflowed the weights: no warnings
@@ -268,5 +273,5 @@ def run(config, train_data, eval_data, callback=None, net=None):
     optimizer = make(net.parameters(), **config.optimizer_options())
     scheduler = StepLR(optimizer, config.step_size, config.gamma) if config.step_size else None
     history = train(net, train_data, eval_data, config.epochs, config.batch_size, optimizer,
-                    scheduler, seed=config.seed, callback=callback)
+                    scheduler, seed=config.seed, callback=callback, max_norm=config.max_norm)
     return net, history

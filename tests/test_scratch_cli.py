@@ -43,16 +43,16 @@ def test_options_map_one_to_one_onto_trainconfig():
     config = parse("--sizes", "784,20,20,10", "--activation", "relu", "--cost", "quadratic",
                    "--init", "kaiming_uniform", "--dropout", "0.2", "--input-dropout", "0.1",
                    "--batchnorm", "--optimizer", "adam", "--lr", "0.01", "--momentum", "0",
-                   "--dampening", "0.1", "--no-nesterov", "--weight-decay", "0",
+                   "--dampening", "0.1", "--no-nesterov", "--weight-decay", "0", "--max-norm", "3",
                    "--beta1", "0.8", "--beta2", "0.99", "--eps", "1e-6", "--step-size", "2",
                    "--gamma", "0.7", "--batch-size", "32", "--epochs", "3", "--seed", "5",
                    "--dtype", "float32", "--validation", "--train-subset", "100")
     assert config == TrainConfig(
         sizes=(784, 20, 20, 10), activation="relu", cost="quadratic", init="kaiming_uniform",
         dropout=0.2, input_dropout=0.1, batchnorm=True, optimizer="adam", lr=0.01,
-        momentum=0.0, dampening=0.1, nesterov=False, weight_decay=0.0, beta1=0.8, beta2=0.99,
-        eps=1e-6, step_size=2, gamma=0.7, batch_size=32, epochs=3, seed=5, dtype="float32",
-        validation=True, train_subset=100)
+        momentum=0.0, dampening=0.1, nesterov=False, weight_decay=0.0, max_norm=3.0, beta1=0.8,
+        beta2=0.99, eps=1e-6, step_size=2, gamma=0.7, batch_size=32, epochs=3, seed=5,
+        dtype="float32", validation=True, train_subset=100)
 
 
 def test_config_options_can_skip_a_field():
@@ -91,6 +91,9 @@ def test_help_shows_the_baseline_defaults():
     (["--dropout", "1"], ["--dropout", "0<=x<1"]),
     (["--input-dropout", "1.0"], ["--input-dropout", "1.0", "0<=x<1"]),
     (["--input-dropout", "nan"], ["--input-dropout", "'nan'", "not a finite number"]),
+    (["--max-norm", "-1"], ["--max-norm", "-1", "x>=0"]),
+    (["--max-norm", "nan"], ["--max-norm", "'nan'", "not a finite number"]),
+    (["--max-norm", "inf"], ["--max-norm", "'inf'", "not a finite number"]),
     (["--epochs", "0"], ["--epochs", "x>=1"]),
     (["--seed", "-1"], ["--seed", "0<=x<9223372036854775808"]),
     (["--momentum", "0"], ["nesterov", "momentum > 0"]),

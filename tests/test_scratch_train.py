@@ -49,6 +49,16 @@ def test_same_seed_same_history(mnist_small, options):
     assert without_seconds(h3) != without_seconds(h1)
 
 
+def test_run_applies_the_configs_max_norm(mnist_small):
+    """max_norm caps every row of every W_l after each step; biases are left alone."""
+    train_data = subset(mnist_small[0], 200)
+    config = TrainConfig(sizes=(784, 12, 10), lr=0.1, epochs=1, max_norm=0.8)
+    net, _ = run(config, train_data, None)
+    assert max(float(np.linalg.norm(W, axis=1).max()) for W in net.weights) <= 0.8
+    free, _ = run(config.replace(max_norm=0.0), train_data, None)
+    assert max(float(np.linalg.norm(W, axis=1).max()) for W in free.weights) > 0.8
+
+
 def test_batch_order_is_a_seeded_permutation():
     order = epoch_order(3, 1, 25)
     assert sorted(order) == list(range(25))

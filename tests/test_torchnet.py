@@ -15,13 +15,13 @@ import torch
 from click.testing import CliRunner
 
 import scratchnet
-from scratchnet import mnist, optim
+from scratchnet import layers, mnist, optim
 from scratchnet.config import TrainConfig
 from scratchnet.train import train as scratch_train
 from torchnet import Network, convert, data as tdata, evaluate, train
 from torchnet.cli import main as cli
 from torchnet.device import DeviceError, check_dtype, resolve
-from torchnet.train import (DeviceRecorder, HostRecorder, load_data, optimizer_for,
+from torchnet.train import (DeviceRecorder, HostRecorder, load_data, max_norm_, optimizer_for,
                             recorder_for, run)
 
 INITS = ["nielsen", "large", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
@@ -195,16 +195,16 @@ def test_copy_helpers_copy_in_place_and_check_shapes():
 
 # ---------------------------------------------------------------- training
 def both_trained(train_data, test_data, sizes=(784, 16, 10), epochs=2, kind="sgd",
-                 options=None, **net_options):
+                 options=None, max_norm=0.0, **net_options):
     """scratchnet and torchnet trained from the same weights on the same batches (float64)."""
     options = options or dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
     s = scratchnet.Network(sizes, seed=0, **net_options)
     t = convert.to_torch(s)
     make = optim.SGD if kind == "sgd" else optim.Adam
     hs = scratch_train(s, train_data, test_data, epochs, 10, make(s.parameters(), **options),
-                       seed=7)
+                       seed=7, max_norm=max_norm)
     ht = train(t, tensors(train_data), tensors(test_data), epochs, 10,
-               optimizer_for(kind, t.parameters(), options), seed=7)
+               optimizer_for(kind, t.parameters(), options), seed=7, max_norm=max_norm)
     return (s, hs), (t, ht)
 
 
@@ -219,6 +219,32 @@ def test_train_equals_scratchnet_epoch_for_epoch(mnist_small, kind, options):
     assert ht.train_loss == pytest.approx(hs.train_loss, rel=1e-10)
     assert np.array(ht.grad_norms) == pytest.approx(np.array(hs.grad_norms), rel=1e-10)
     assert ht.diverged_at is None and len(ht.seconds) == 2
+
+
+def row_norms(W) -> np.ndarray:
+    """‖w_j‖ of every row (a unit's incoming weights), float64, as a NumPy array."""
+    W = W.detach().numpy() if isinstance(W, torch.Tensor) else W
+    return np.sqrt((np.asarray(W, dtype=np.float64) ** 2).sum(axis=1))
+
+
+def test_train_with_max_norm_equals_scratchnet(mnist_small):
+    """max_norm=2 after every step of both train() loops (SGD, float64, no dropout): the
+    constraint binds (Xavier's rows start near norm 1.4, and after 200 steps every row sits
+    at c), the weights end far from an unconstrained run's, and the two packages still agree:
+    weights to 1e-12 absolute (measured about 1e-15), History to 1e-10 relative."""
+    c, data = 2.0, (subset(mnist_small[0], 1000), subset(mnist_small[1], 500))
+    options = dict(lr=0.1, momentum=0.9)
+    (s, hs), (t, ht) = both_trained(*data, options=options, max_norm=c)
+    for W, layer in zip(s.weights, t.layers):
+        np.testing.assert_allclose(layer.weight.detach().numpy(), W, rtol=0, atol=1e-12)
+    norms = np.concatenate([row_norms(W) for W in s.weights])
+    assert norms.max() <= c                                 # c / (‖w‖ + 1e-7) lands just below
+    assert np.allclose(norms, c, rtol=0, atol=1e-6)
+    (free, _), _ = both_trained(*data, options=options)
+    assert max(float(np.abs(W - V).max()) for W, V in zip(s.weights, free.weights)) > 1e-2
+    assert ht.test_accuracy == hs.test_accuracy
+    assert ht.train_loss == pytest.approx(hs.train_loss, rel=1e-10)
+    assert np.array(ht.grad_norms) == pytest.approx(np.array(hs.grad_norms), rel=1e-10)
 
 
 def test_train_is_deterministic_and_leaves_the_global_generator_alone(mnist_small):
@@ -317,6 +343,46 @@ def test_run_builds_what_the_config_says(mnist_small):
         run(config.replace(dtype="float64"), train_data, test_data)
 
 
+def test_run_applies_the_configs_max_norm(mnist_small):
+    config = TrainConfig(sizes=(784, 12, 10), lr=0.1, epochs=1, max_norm=0.8)
+    net, _ = run(config, tensors(subset(mnist_small[0], 200)), None)
+    assert max(row_norms(layer.weight).max() for layer in net.layers) <= 0.8
+
+
+# ---------------------------------------------------------------- max-norm
+def test_max_norm_by_hand():
+    """A row of norm 5 with c = 1 becomes w · 1/(5 + 1e-7); a row of norm 0.5 stays."""
+    W = np.array([[3.0, 4.0], [0.3, 0.4]])
+    layers.max_norm_([W], 1.0)
+    assert W[0].tolist() == [3.0 * (1.0 / (5.0 + 1e-7)), 4.0 * (1.0 / (5.0 + 1e-7))]
+    assert W[1].tolist() == [0.3, 0.4]
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-15), (np.float32, 1e-6)])
+def test_max_norm_equals_torch_renorm(dtype, rtol):
+    """scratchnet's max_norm_ and torch's renorm_(2, 0, c) on random matrices, with c the
+    median row norm (half the rows above it, half below, one row of zeros): the same to
+    round-off, 1e-15 relative in float64 (measured 5e-16: the two sum a row's squares in
+    another order) and 1e-6 in float32 (a few ulps); rows at or below c untouched, in place."""
+    rng = np.random.default_rng(0)
+    for shape in [(30, 784), (10, 30), (7, 1)]:
+        W = rng.normal(size=shape).astype(dtype)
+        W[1] = 0.0
+        c = float(np.median(row_norms(W)))
+        expected = torch.from_numpy(W.copy())
+        expected.renorm_(2, 0, c)
+        below, same_array = row_norms(W) <= c, W
+        original = W.copy()
+        layers.max_norm_([W], c)
+        assert W is same_array and W.dtype == dtype
+        np.testing.assert_allclose(W, expected.numpy(), rtol=rtol, atol=0)
+        assert np.array_equal(W[below], original[below]) and 0 < below.sum() < len(W)
+        assert (row_norms(W)[~below] <= c * (1 + 4 * np.finfo(dtype).eps)).all()
+        weight = torch.from_numpy(original.copy()).requires_grad_()   # as a layer's weight
+        max_norm_([weight], c)                              # torchnet's helper: renorm_
+        np.testing.assert_array_equal(weight.detach().numpy(), expected.numpy())
+
+
 # ---------------------------------------------------------------- data
 def test_data_equals_scratchnet_reader_exactly(mnist_root):
     """torchvision's reader and scratchnet's IDX parser give bit-identical float64 inputs."""
@@ -373,6 +439,8 @@ def test_device_resolution():
     (["--data", "nowhere"], ["nowhere", "make data"]),
     (["--augment-shift", "30"], ["30", "0<=x<28"]),
     (["--input-dropout", "1.0"], ["--input-dropout", "1.0", "0<=x<1"]),
+    (["--max-norm", "-1"], ["--max-norm", "-1", "x>=0"]),
+    (["--max-norm", "nan"], ["--max-norm", "'nan'", "not a finite number"]),
 ])
 def test_cli_bad_values_are_usage_errors(args, words):
     result = CliRunner().invoke(cli, ["train", *args])

@@ -96,6 +96,14 @@ def small_batch_threads(batch_size: int, device: torch.device):
         torch.set_num_threads(threads)
 
 
+def max_norm_(weights, c: float) -> None:
+    """scratchnet.layers.max_norm_ in torch, in place: each row w_j of a W_l (the incoming
+    weights of unit j) with ‖w_j‖ > c becomes w_j · c / (‖w_j‖ + 1e-7); the others stay."""
+    with torch.no_grad():
+        for W in weights:                              # (n_out, n_in)
+            W.renorm_(2, 0, c)                         # p = 2, rows (dim 0), max norm c
+
+
 def _rng_fork(device: torch.device):
     """A context in which torch's generators (dropout masks) can be seeded locally."""
     if device.type == "cuda":
@@ -107,11 +115,13 @@ def _rng_fork(device: torch.device):
 
 
 def train(net: Network, train_data, test_data, epochs: int, batch_size: int, optimizer,
-          scheduler=None, seed: int = 0, callback=None, augment=None,
+          scheduler=None, seed: int = 0, callback=None, max_norm: float = 0.0, augment=None,
           check_every: int | None = None) -> History:
     """Train `net` in place with a torch.optim `optimizer`; return its History.
 
     callback(epoch, history), if given, is called after every finished epoch.
+    max_norm > 0: after every step, each row of every W_l (a unit's incoming
+    weights) longer than max_norm is scaled back to it (max_norm_), as in scratchnet.
     augment(x, generator), if given (a torchnet.augment.Augment), distorts each
     training batch on the device, with random numbers from a generator seeded by `seed`.
     The first step that breaks scratchnet's divergence rule ends training, as in
@@ -146,6 +156,8 @@ def train(net: Network, train_data, test_data, epochs: int, batch_size: int, opt
                     history.diverged_at = recorder.diverged_at
                     return history
                 optimizer.step()
+                if max_norm:
+                    max_norm_(weights, max_norm)
             if scheduler is not None:
                 scheduler.step()
             accuracy = evaluate(net, test_data) if test_data is not None else None
@@ -211,5 +223,6 @@ def run(config, train_data, eval_data, callback=None, device=None, net=None, aug
     net = net.to(device)
     optimizer, scheduler = make_optimizer(config, net.parameters(), device)
     history = train(net, train_data, eval_data, config.epochs, config.batch_size, optimizer,
-                    scheduler, seed=config.seed, callback=callback, augment=augment)
+                    scheduler, seed=config.seed, callback=callback, max_norm=config.max_norm,
+                    augment=augment)
     return net, history

@@ -1,8 +1,9 @@
 """`compare lockstep`: both packages trained step for step from the same weights.
 
 Both packages train 784-30-10 from the same weights on the same MNIST
-batches, step for step, with each optimizer setting; the largest weight
-difference after every step shows round-off growing, not two algorithms.
+batches, step for step, with each optimizer setting (one of them with the
+max-norm constraint after every step); the largest weight difference after
+every step shows round-off growing, not two algorithms.
 """
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ from threadpoolctl import threadpool_limits
 
 import scratchnet
 from scratchnet import mnist, optim
+from scratchnet.layers import max_norm_
 from scratchnet.train import batches
 
 from .. import runs
 from .gradcheck import device_option, resolve_device
 
-# name -> (optimizer, options, StepLR (step_size, gamma) or None)
+# name -> (optimizer, options, StepLR (step_size, gamma) or None). The options are the
+# optimizer's, and max_norm: the constraint both train() functions apply after each step
+# (Xavier's rows start near norm 1.4; c = 2 binds from about step 30, soon on nearly all).
 SETTINGS = {
     "SGD": ("sgd", dict(lr=0.1), None),
     "SGD momentum": ("sgd", dict(lr=0.1, momentum=0.9), None),
@@ -30,6 +34,7 @@ SETTINGS = {
     "Adam": ("adam", dict(lr=1e-3), None),
     "Adam + wd": ("adam", dict(lr=1e-3, weight_decay=1e-4), None),
     "SGD + StepLR": ("sgd", dict(lr=0.1, momentum=0.9), (2, 0.5)),
+    "SGD momentum + max-norm": ("sgd", dict(lr=0.1, momentum=0.9, max_norm=2.0), None),
 }
 # The largest weight difference allowed after 1,000 steps. The same algorithm in two
 # implementations drifts apart only by round-off, about 1e-15 here; a different
@@ -49,9 +54,11 @@ def lockstep_setting(name: str, data, steps: int = 1000, steps_per_epoch: int = 
     callback(step), if given, is called after every step.
     """
     from torchnet.convert import to_torch
-    from torchnet.train import optimizer_for, small_batch_threads
+    from torchnet.train import max_norm_ as torch_max_norm_, optimizer_for, small_batch_threads
 
     kind, options, schedule = SETTINGS[name]
+    options = dict(options)
+    max_norm = options.pop("max_norm", 0.0)
     X, y = data[0][:steps_per_epoch * batch_size], data[1][:steps_per_epoch * batch_size]
     Xt, yt = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
     snet = scratchnet.Network(sizes, seed=seed)                      # float64
@@ -74,6 +81,9 @@ def lockstep_setting(name: str, data, steps: int = 1000, steps_per_epoch: int = 
             topt.zero_grad()
             tnet.loss(Xt[idx], yt[idx]).backward()
             topt.step()
+            if max_norm:                               # each after its own step, as train() does
+                max_norm_(snet.weights, max_norm)
+                torch_max_norm_([layer.weight for layer in tnet.layers], max_norm)
             diffs[step] = max(float(np.abs(p - q.detach().cpu().numpy()).max())
                               for p, q in zip(snet.parameters(), tnet.parameters()))
             if callback is not None:
