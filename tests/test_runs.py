@@ -139,7 +139,9 @@ def test_seed_siblings_change_only_the_seed_and_the_name():
     from compare.problem2 import experiment as problem2
     from compare.problem3 import experiment as problem3
 
-    for module, expected in ((problem2, 4 + 12 * 4 + 2 * 2 + 6 * 2), (problem3, 2 * 2 + 5 * 2)):
+    assert set(problem3.CLOSE_CALLS) <= set(problem3.study_configs())   # no stale names
+    for module, expected in ((problem2, 4 + 12 * 4 + 2 * 2 + 6 * 2),
+                             (problem3, 2 * 2 + len(problem3.CLOSE_CALLS) * 2)):
         zero = {r.name: r for r in module.plan(False, "auto") + module.study_plan(False, "auto")}
         siblings = module.seed_plan(False, "auto")
         assert len(siblings) == expected
