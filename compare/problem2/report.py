@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ..report import stats
 from ..report.anchors import ANCHORS
-from ..report.facts import (FAIL_ACCURACY, against_target, anchored, best_run, failed, run_facts, spread_of,
-                            study)
+from ..report.facts import (FAIL_ACCURACY, against_target, anchored, best_run, failed,
+                            run_facts, spread_of, study)
 from ..report.render import Figures, Section, make_section, newest_mtime
 from ..report.sources import Sources, make_command
 

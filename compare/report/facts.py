@@ -89,26 +89,29 @@ def spread_of(facts: dict) -> stats.Spread | None:
     return stats.spread([facts.get("final")])
 
 
+def headline(facts: dict) -> tuple[float | None, int]:
+    """(accuracy, n): the run's number to set beside others, the mean over its n seeds when
+    there are several, else seed 0's (n = 1)."""
+    s = spread_of(facts)
+    return (s.mean, s.n) if s is not None and s.n > 1 else (facts["final"], 1)
+
+
 def anchored(facts: dict) -> dict:
     """A run's facts with the closest published result and the gap to it, from the mean
     over seeds when there are several, else from seed 0."""
     if not facts["entry"].ok or facts["final"] is None:
         return facts
-    s = spread_of(facts)
+    ours, n = headline(facts)
     anchor = anchors.closest(facts["config"], facts["augment"])
-    ours = s.mean if s is not None and s.n > 1 else facts["final"]
-    return {**facts, "anchor": anchor, "gap": ours - anchor.accuracy,
-            "gap_of_mean": s is not None and s.n > 1}
+    return {**facts, "anchor": anchor, "gap": ours - anchor.accuracy, "gap_of_mean": n > 1}
 
 
 def against_target(facts: dict, target: float, stretch: float | None = None) -> dict:
     """A run's accuracy measured against its target (and stretch goal): the mean over seeds
     when there are several, else seed 0's, as the targets are stated for the mean."""
-    s = spread_of(facts)
-    of_mean = s is not None and s.n > 1
-    value = s.mean if of_mean else facts["final"]
-    return {"target": target, "stretch": stretch, "value": value, "of_mean": of_mean,
-            "n": s.n if of_mean else 1, "met": value is not None and value >= target,
+    value, n = headline(facts)
+    return {"target": target, "stretch": stretch, "value": value, "of_mean": n > 1, "n": n,
+            "met": value is not None and value >= target,
             "stretch_met": stretch is not None and value is not None and value >= stretch}
 
 
