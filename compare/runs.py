@@ -9,7 +9,6 @@ what changed or is missing.
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
@@ -18,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scratchnet.atomic import write_atomic, write_json_atomic
+
+from . import schema
+from .schema import _missing, read_json
 from scratchnet.config import TrainConfig, short_hash
 
 RESULTS = Path("results")
@@ -45,91 +47,28 @@ def result_path(problem: str, name: str, config, quick: bool = False) -> Path:
 
 def load_result(path: Path) -> dict | None:
     """The cached result at path, or None if it is missing or unreadable."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
+    result, _ = read_json(path)
+    return result if isinstance(result, dict) else None
 
 
 def read_result(path: Path, problem=None) -> tuple[dict | None, str | None]:
     """(result, None) if the file at path is usable, (None, None) if there is none,
-    (None, why) if it is damaged: not JSON, or problem(result) names what is wrong."""
-    path = Path(path)
-    try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        return None, None
-    except OSError as err:
-        return None, f"unreadable: {err.strerror or err}"
-    try:
-        result = json.loads(blob)
-    except ValueError:                       # UnicodeDecodeError included
-        return None, "not valid JSON" if blob.strip() else "empty"
+    (None, why) if it is damaged: unreadable, not a JSON object, or problem(result)
+    names what is wrong."""
+    result, why = read_json(path)
+    if why or result is None:
+        return None, why
     if not isinstance(result, dict):
         return None, "not a JSON object"
     why = problem(result) if problem is not None else None
     return (None, why) if why else (result, None)
 
 
-def _missing(data: dict, keys, prefix: str = "") -> str | None:
-    """'missing 'a', 'b'' for the keys data lacks (the first three, and how many more)."""
-    absent = [f"'{prefix}{k}'" for k in keys if k not in data]
-    if not absent:
-        return None
-    more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
-    return f"missing {', '.join(absent[:3])}{more}"
-
-
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-HISTORY_LISTS = ("test_accuracy", "train_loss", "grad_norms", "seconds", "lr")
-RUN_FIELDS = ("name", "run", "impl", "device", "evaluated_on", "history", "final_accuracy",
-              "best_accuracy", "diverged_at", "wall_seconds")
-
-
-def history_problem(history) -> str | None:
-    """What is wrong with a stored History (as a dict), or None."""
-    if not isinstance(history, dict):
-        return "'history' is not an object"
-    why = _missing(history, HISTORY_LISTS + ("diverged_at",), "history.")
-    if why:
-        return why
-    for key in HISTORY_LISTS:
-        if not isinstance(history[key], list):
-            return f"'history.{key}' is not a list"
-    lengths = {len(history[key]) for key in HISTORY_LISTS}
-    if len(lengths) != 1:
-        return "the lists of 'history' differ in length"
-    if not all(isinstance(n, list) and all(_is_number(x) for x in n)
-               for n in history["grad_norms"]):
-        return "'history.grad_norms' is not a list of lists of numbers"
-    if not all(a is None or _is_number(a) for a in history["test_accuracy"]):
-        return "'history.test_accuracy' holds a value that is not a number"
-    if not (history["train_loss"] or history["diverged_at"]):
-        return "'history' holds no epoch and no divergence"
-    return None
-
-
 def run_result_problem(result: dict, run: Run | None = None) -> str | None:
-    """Why a stored result of a training run cannot be used, or None."""
-    why = _missing(result, RUN_FIELDS) or history_problem(result["history"])
-    if why:
-        return why
-    if run is not None and result["run"] != run.to_dict():
-        return "it holds another run's config"
-    if run is not None and result["name"] != run.name:
-        return f"it holds run {result['name']!r}"
-    for key in ("final_accuracy", "best_accuracy"):
-        if result[key] is not None and not _is_number(result[key]):
-            return f"'{key}' is not a number"
-    if not _is_number(result["wall_seconds"]):
-        return "'wall_seconds' is not a number"
-    if result["diverged_at"] is not None and not (isinstance(result["diverged_at"], dict)
-                                                  and "epoch" in result["diverged_at"]):
-        return "'diverged_at' has no epoch"
-    return None
+    """Why a stored result of a training run cannot be used, or None (compare.schema)."""
+    if run is None:
+        return schema.run_result_problem(result)
+    return schema.run_result_problem(result, run.to_dict(), run.name)
 
 
 def cached(problem: str, name: str, config, compute, quick: bool = False,
