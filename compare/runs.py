@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scratchnet.atomic import write_atomic, write_json_atomic
-from scratchnet.config import TrainConfig, short_hash
+from scratchnet.cachekey import short_hash
+from scratchnet.config import TrainConfig
 
 RESULTS = Path("results")
 FIGURES = Path("figures")

@@ -45,7 +45,7 @@ def recipes() -> None:
     from compare.problem2.experiment import RECIPE
     from compare.problem3.experiment import AUGMENT, BEST, BEST_AUGMENTED
     from compare.runs import Run, execute
-    from scratchnet.train import write_json_atomic
+    from scratchnet.atomic import write_json_atomic
 
     todo = [Run("problem2-recipe", RECIPE), Run("problem3-best", BEST),
             Run("problem3-best-augmented", BEST_AUGMENTED, augment=AUGMENT)]
