@@ -125,8 +125,7 @@ def epoch_progress(config: TrainConfig, eval_name: str, label: str, quiet: bool)
 def final_line(config: TrainConfig, history, eval_name: str, seconds: float) -> str:
     if history.diverged_at is not None:
         where = history.diverged_at
-        reason = where.get("reason", "the training loss became non-finite")  # older files
-        return (f"diverged: {reason} at epoch {where['epoch']}, step {where['step']} "
+        return (f"diverged: {where['reason']} at epoch {where['epoch']}, step {where['step']} "
                 f"(lr {config.lr:g}); training stopped there after {seconds:.1f}s")
     accuracy = history.test_accuracy
     best = max(range(len(accuracy)), key=accuracy.__getitem__)

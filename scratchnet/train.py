@@ -65,7 +65,7 @@ DIVERGENCE_FACTOR = 1000.0  # a batch loss this many times the first batch's: di
 
 
 def divergence(loss: float, first_loss: float) -> str | None:
-    """Why a batch loss means the run diverged, or None: the rule History.diverged_at states.
+    """Why a batch loss means the run diverged, or None (the rule behind History.diverged_at).
 
     Diverged: the loss is not finite, or it exceeds DIVERGENCE_FACTOR times the
     first batch's loss, counted as at least 1 (so that a run started from
@@ -184,7 +184,7 @@ def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
         lr = optimizer.lr
         with quiet_numerics(batch_size):
             for idx in batches(len(X), batch_size, seed, epoch):
-                loss, grads = net.backprop(X[idx], y[idx])
+                loss, grads = net.backprop(X.take(idx, axis=0), y[idx])  # X[idx], cheaper
                 recorder.record(loss, [frobenius(g) for g in grads[:2 * L:2]])  # ‖∂C/∂W_l‖
                 if recorder.diverged_at:
                     history.diverged_at = recorder.diverged_at
