@@ -63,10 +63,15 @@ class SGD(Optimizer):
             b = self.buffers[i]
             if b is None:
                 b = g.copy()                                       # b ← g   (first step)
-            else:
+            elif self.dampening:
                 b = self.momentum * b + (1 - self.dampening) * g   # b ← μb + (1 − τ)g
+            else:
+                b = self.momentum * b + g                          # the same, τ = 0
             self.buffers[i] = b
-            g = g + self.momentum * b if self.nesterov else b      # g ← g + μb (Nesterov), or g ← b
+            if self.nesterov:
+                g = g + self.momentum * b                          # g ← g + μb
+            else:
+                g = b                                              # g ← b
         p -= self.lr * g                                           # θ ← θ − γg
 
 
@@ -98,7 +103,8 @@ class Adam(Optimizer):
         m = m + (1 - beta1) * (g - m)          # m ← β₁m + (1 − β₁)g, in the order torch's lerp uses
         v = beta2 * v + (1 - beta2) * g * g                        # v ← β₂v + (1 − β₂)g²
         self.m[i], self.v[i] = m, v
-        bias1, bias2 = 1 - beta1 ** self.t, 1 - beta2 ** self.t    # m̂ = m / bias1, v̂ = v / bias2
+        bias1 = 1 - beta1 ** self.t                                # m̂ = m / bias1
+        bias2 = 1 - beta2 ** self.t                                # v̂ = v / bias2
         if self.eps_inside_sqrt:
             p -= self.lr * (m / bias1 / np.sqrt(v / bias2 + self.eps))  # θ ← θ − γ m̂ / √(v̂ + ε)
         else:   # θ ← θ − γ m̂ / (√v̂ + ε), in torch's order: (γ / bias1) m / (√v / √bias2 + ε)

@@ -9,7 +9,8 @@ minutes in all on a current card):
 
 1. `pytest -m gpu`: the tests that compare the CUDA path with the CPU path;
 2. `compare bench --device cuda --quick`: the epoch timings, written to
-   results/bench.json with the card's name;
+   results/bench.json with the card's name (they include what the Recorder
+   costs: each step's loss and gradient norms read off the card);
 3. the three chosen recipes (Problem 2 (d), Problem 3 without and with
    augmentation) trained on the card, from the same initial weights as on the
    CPU; accuracies and seconds go to results/gpu/recipes.json.
