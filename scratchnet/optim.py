@@ -103,8 +103,8 @@ class Adam(Optimizer):
         m = m + (1 - beta1) * (g - m)          # m ← β₁m + (1 − β₁)g, in the order torch's lerp uses
         v = beta2 * v + (1 - beta2) * g * g                        # v ← β₂v + (1 − β₂)g²
         self.m[i], self.v[i] = m, v
-        bias1 = 1 - beta1 ** self.t                                # m̂ = m / bias1
-        bias2 = 1 - beta2 ** self.t                                # v̂ = v / bias2
+        bias1 = 1.0 - beta1 ** self.t                              # m̂ = m / bias1
+        bias2 = 1.0 - beta2 ** self.t                              # v̂ = v / bias2
         if self.eps_inside_sqrt:
             p -= self.lr * (m / bias1 / np.sqrt(v / bias2 + self.eps))  # θ ← θ − γ m̂ / √(v̂ + ε)
         else:   # θ ← θ − γ m̂ / (√v̂ + ε), in torch's order: (γ / bias1) m / (√v / √bias2 + ε)
