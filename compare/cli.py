@@ -55,7 +55,7 @@ def _input_errors() -> tuple:
     import sys
 
     from scratchnet.mnist import IDXError
-    from scratchnet.network import NetworkFileError
+    from scratchnet.saving import NetworkFileError
 
     errors = [IDXError, NetworkFileError]
     device = sys.modules.get("torchnet.device")

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scratchnet.atomic import write_atomic, write_json_atomic
+from scratchnet.cachekey import short_hash
+from scratchnet.config import TrainConfig
 
 from . import schema
 from .schema import _missing, read_json
-from scratchnet.config import TrainConfig, short_hash
 
 RESULTS = Path("results")
 FIGURES = Path("figures")

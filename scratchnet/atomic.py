@@ -1,41 +1,67 @@
 """Atomic file writes: a reader finds the old file or the new one, never a part of either.
 
-Every file this project writes (histories, saved networks, cached results,
-figures, the report, the MNIST files) goes through write_atomic():
-
-1. a temporary file with a unique name is created in the target's folder
-   (tempfile.mkstemp: two processes writing the same path never share it);
-2. the content is written to it and flushed to the disk (fsync);
-3. it is renamed over the target (os.replace, atomic within one file system).
-
-If anything fails on the way - a full disk, a bad value, Ctrl-C - the temporary
-file is removed and the target is left as it was. AtomicFiles does the same
+Every file this project writes goes through write_atomic(): a uniquely named
+temporary file in the target's folder (tempfile.mkstemp) is written, flushed to
+the disk (fsync) and renamed over the target (os.replace, atomic within one
+file system). If anything fails on the way - a full disk, a bad value, Ctrl-C -
+the temporary file is removed and the target is left as it was. AtomicFiles does the same
 for several files that belong together (a training history and the network it
 describes): every temporary is written first, then all are renamed, so a
 failure leaves the old set or the new set, never a mix.
 
-Torch-free and matplotlib-free: anything that can write to a binary file
-object can be written atomically (np.savez, fig.savefig(f, format="png")).
+A target must be a regular file or not exist: a folder, device, named pipe or
+socket is refused before anything is written (check_output_path), since the
+rename would replace it. A symbolic link is followed: its target is written
+and the link stays. An existing file keeps its permission bits; a new one gets
+those the umask gives.
+Anything that can write to a binary file object can be written atomically
+(np.savez, fig.savefig(f, format="png")).
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Callable, BinaryIO
 
-__all__ = ["write_atomic", "write_bytes_atomic", "write_text_atomic", "write_json_atomic",
-           "AtomicFiles", "NotWritable", "check_writable"]
+KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+         (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+
+
+def check_output_path(path: Path | str) -> None:
+    """ValueError, naming the path, unless it is a regular file or does not exist yet.
+
+    A symbolic link is judged by its target. Only os.stat is called: nothing is
+    opened, so a device or a named pipe is refused untouched.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):     # not there yet (check_writable says
+        return                                          # whether its folder can be made)
+    except OSError as err:
+        why = {errno.ENAMETOOLONG: "file name too long for this file system",
+               errno.ELOOP: "a loop of symbolic links"}.get(err.errno, err.strerror or str(err))
+        raise ValueError(f"{str(path)!r}: {why}") from None
+    kind = next((kind for test, kind in KINDS if test(mode)), None)
+    if kind is not None:
+        raise ValueError(f"{path} is {kind}, not a regular file; give a file name")
+
+
+def _target(path: Path | str) -> Path:
+    """The file a write to `path` replaces: path itself, or the target of a symbolic link."""
+    check_output_path(path)
+    return Path(os.path.realpath(path))
 
 
 def _umask() -> int:
     """The process's umask (read from /proc where possible: os.umask changes it)."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        lines = Path("/proc/self/status").read_text().splitlines()
+        return int(next(line for line in lines if line.startswith("Umask:")).split()[1], 8)
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -43,14 +69,13 @@ def _umask() -> int:
 
 def _temporary(path: Path) -> tuple[int, Path]:
     """A new, empty, uniquely named file beside `path`: (fd, its path)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     return fd, Path(name)
 
 
 def _remove(path: Path | None) -> None:
-    if path is not None:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+    with contextlib.suppress(OSError, TypeError):
+        os.unlink(path)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -64,7 +89,8 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def _stage(path: Path, write: Callable[[BinaryIO], object]) -> Path:
-    """Write a temporary file beside path with write(f); return its name (removed on failure)."""
+    """Write a temporary file beside path (a checked _target) with write(f); return
+    its name (removed on failure)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _temporary(path)
     try:
@@ -72,8 +98,8 @@ def _stage(path: Path, write: Callable[[BinaryIO], object]) -> Path:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        # mkstemp makes the file private (0600); give it the mode a new file would have
-        os.chmod(tmp, 0o666 & ~_umask())
+        # mkstemp makes the file private (0600): give it the old file's mode, or a new one's
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode) if path.exists() else 0o666 & ~_umask())
     except BaseException:               # including KeyboardInterrupt and SystemExit
         _remove(tmp)
         raise
@@ -84,17 +110,18 @@ def write_atomic(path: Path | str, write: Callable[[BinaryIO], object]) -> Path:
     """Write `path` atomically: write(f) fills a binary file object; returns the path.
 
     The folder is created if needed. On any failure the target is untouched and
-    no temporary file is left behind.
+    no temporary file is left behind; a target that is not a regular file is a
+    ValueError before anything is written.
     """
-    path = Path(path)
-    tmp = _stage(path, write)
+    target = _target(path)
+    tmp = _stage(target, write)
     try:
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         _remove(tmp)
         raise
-    _fsync_folder(path.parent)
-    return path
+    _fsync_folder(target.parent)
+    return Path(path)
 
 
 def write_bytes_atomic(path: Path | str, data: bytes) -> Path:
@@ -132,7 +159,7 @@ class AtomicFiles:
         self._staged: list[tuple[Path, Path]] = []     # (temporary, target)
 
     def stage(self, path: Path | str, write: Callable[[BinaryIO], object]) -> None:
-        path = Path(path)
+        path = _target(path)
         if any(target == path for _, target in self._staged):
             raise ValueError(f"{path} is staged twice")
         self._staged.append((_stage(path, write), path))
@@ -153,12 +180,11 @@ class AtomicFiles:
                 done.append(target)
         except BaseException:
             for target, old in backups:
-                if target in done:                     # put the old content back
-                    if old is not None:
-                        with contextlib.suppress(OSError):
-                            os.replace(old, target)
-                    else:
-                        _remove(target)
+                if target in done and old is None:
+                    _remove(target)
+                elif target in done:                   # put the old content back
+                    with contextlib.suppress(OSError):
+                        os.replace(old, target)
             self.discard()
             for _, old in backups:
                 _remove(old)
@@ -172,26 +198,23 @@ class AtomicFiles:
 
     @staticmethod
     def _backup(target: Path) -> Path | None:
-        """A hard link to target's current content (None if there is no target)."""
+        """A hard link to target's current content (None if there is no target, or the
+        file system has no hard links: then a failed commit can leave this target new)."""
         if not target.exists():
             return None
         fd, name = _temporary(target)
         os.close(fd)
         os.unlink(name)
-        try:
+        with contextlib.suppress(OSError):
             os.link(target, name)
-        except OSError:          # no hard links here: without a backup, a failed commit
-            return None          # can leave this target new (the renames rarely fail)
-        return Path(name)
+            return Path(name)
+        return None
 
     def __enter__(self) -> "AtomicFiles":
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.discard()
+        self.commit() if kind is None else self.discard()
 
 
 class NotWritable(OSError):
@@ -201,13 +224,14 @@ class NotWritable(OSError):
 def check_writable(path: Path | str) -> Path:
     """Check, before any work, that `path` can be written; create its folder if needed.
 
-    Raises NotWritable (an OSError) with a one-line message naming the path.
-    The folder is proven writable by creating and removing a temporary file
-    there, as write_atomic will.
+    NotWritable (an OSError) with a one-line message naming the path, if not: as
+    check_output_path, or the folder cannot be made, or a temporary file cannot be
+    created and removed there, as write_atomic will. Returns the file to be written.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise NotWritable(f"{path} is a folder; give a file name")
+    try:
+        path = _target(path)
+    except ValueError as err:
+        raise NotWritable(str(err)) from None
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -34,9 +34,7 @@ as torchnet/network.py's do.
 """
 from __future__ import annotations
 
-import json
 import operator
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -73,10 +71,6 @@ class ForwardCache(NamedTuple):
     input_mask: np.ndarray | None
 
 
-class NetworkFileError(ValueError):
-    """A saved network (.npz) that is missing, damaged or not what its options say."""
-
-
 class Network:
     def __init__(self, sizes, activation="sigmoid", cost="cross_entropy",
                  init="xavier_normal", seed=None, dropout=0.0, batchnorm=False,
@@ -89,7 +83,7 @@ class Network:
                 raise ValueError(f"{name} must be in [0, 1), got {p}")
         names.check("dtype", dtype)
         if seed is not None:
-            seed = operator.index(seed)  # a NumPy integer becomes an int, so save() can write JSON
+            seed = operator.index(seed)  # a NumPy integer becomes an int, so options() is JSON
         self.sizes, self.seed = sizes, seed
         self.activation, self.cost_name, self.init = activation, cost, init
         self.dropout, self.batchnorm, self.dtype = float(dropout), bool(batchnorm), dtype
@@ -127,8 +121,8 @@ class Network:
     def forward(self, X: np.ndarray) -> tuple[np.ndarray, ForwardCache]:
         """(z_L, cache): the output layer's pre-activations (N, n_L) and what backprop needs.
 
-        torchnet's Network.logits computes the same z_L; autograd keeps its own
-        cache. Follows the mode: in training mode dropout draws masks (the
+        torchnet's Network.forward computes the same z_L; the cache is what
+        autograd keeps for torch. Follows the mode: in training mode dropout draws masks (the
         input's first, then the hidden layers' in order) and batch norm uses
         (and updates) the batch statistics; in evaluation mode neither.
         """
@@ -200,8 +194,9 @@ class Network:
         finally:
             self.training = was_training
 
-    # ------------------------------------------------------------ save / load
+    # ------------------------------------------------------------ options and arrays
     def options(self) -> dict:
+        """Keyword arguments that rebuild this network in either package."""
         return dict(sizes=self.sizes, activation=self.activation, cost=self.cost_name,
                     init=self.init, seed=self.seed, dropout=self.dropout,
                     batchnorm=self.batchnorm, dtype=self.dtype, input_dropout=self.input_dropout)
@@ -224,67 +219,3 @@ class Network:
                 raise ValueError(f"{name}: shape {value.shape} does not match {target.shape}")
             target[...] = value
         return self
-
-    def save(self, path) -> None:
-        """Write the network as .npz: to a path atomically (scratchnet.atomic), or to a
-        binary file object (so it can be staged with other files: atomic.AtomicFiles)."""
-        def write(f):
-            np.savez(f, __options__=np.array(json.dumps(self.options())), **self.state())
-
-        if hasattr(path, "write"):
-            write(path)
-            return
-        from .atomic import write_atomic
-
-        write_atomic(path, write)             # a file object: np.savez appends no ".npz"
-
-    @classmethod
-    def load(cls, path: Path | str) -> "Network":
-        """The network saved at path; NetworkFileError naming the file if it is damaged:
-        not an .npz, options or arrays missing, shapes that do not match, NaN or inf values.
-
-        A file saved before an option existed (input_dropout) lacks it in its
-        options and gets the option's default, which is what it was trained with.
-        """
-        import zipfile
-
-        def damaged(why):
-            return NetworkFileError(f"{path}: {why}")
-
-        try:
-            with open(path, "rb") as f:          # our own handle: np.load leaks its own
-                data = np.load(f, allow_pickle=False)   # when a truncated zip fails
-                if not isinstance(data, np.lib.npyio.NpzFile):
-                    raise damaged("not a saved network (a single array, not an .npz archive)")
-                with data:
-                    arrays = {k: data[k] for k in data.files}
-        except FileNotFoundError:
-            raise NetworkFileError(f"{path}: no such file") from None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
-            if isinstance(err, NetworkFileError):
-                raise
-            raise damaged("not a saved network (damaged, truncated or not an .npz archive)") \
-                from None
-        if "__options__" not in arrays:
-            raise damaged("no '__options__' entry: not saved by Network.save")
-        try:
-            options = json.loads(str(arrays.pop("__options__")))
-            net = cls(**options)
-        except (ValueError, TypeError, KeyError) as err:
-            raise damaged(f"its options are damaged ({err})") from None
-        expected = net.state()
-        missing = sorted(set(expected) - set(arrays), key=list(expected).index)
-        if missing:
-            raise damaged(f"array{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                          f"missing for a {'-'.join(map(str, net.sizes))} network")
-        for name, target in expected.items():
-            value = arrays[name]
-            if value.shape != target.shape:
-                raise damaged(f"{name} has shape {value.shape}, a {'-'.join(map(str, net.sizes))}"
-                              f" network needs {target.shape}")
-            if not np.issubdtype(value.dtype, np.floating):
-                raise damaged(f"{name} holds {value.dtype} values, not floats")
-            if not np.isfinite(value).all():
-                raise damaged(f"{name} holds NaN or infinite values (was it saved after the "
-                              "training diverged?)")
-        return net.load_state(arrays)

@@ -2,10 +2,12 @@
 
 Each optimizer updates a list of NumPy arrays in place, given a list of
 gradients of the same shapes: `opt.step(grads)`. Any arrays will do: a
-network's parameters() or Problem 1's 2-vector. Each update is the algorithm
-of torch.optim's documentation, computed in the arithmetic order of torch's own
-implementation (Adam, for one, folds its bias corrections into the step size),
-so a scratchnet run and a torchnet run can be compared step for step.
+network's parameters() or Problem 1's 2-vector. Each update is one formula
+per line, as torch.optim's documentation writes it, computed in the order of
+torch's own implementation, so a scratchnet run and a torchnet run can be
+compared step for step. The parameter is updated in place (`p -= ...`), since
+the network holds it; the optimizer's state (SGD's momentum buffers, Adam's
+moments) is replaced by each step's new arrays.
 """
 from __future__ import annotations
 
@@ -20,12 +22,7 @@ def _check(name: str, value: float, low: float, high: float = math.inf):
 
 
 class Optimizer:
-    """Base class: holds the arrays, the learning rate and the step count.
-
-    Updates are written with in-place NumPy operations into two scratch
-    arrays per parameter, so a step allocates no temporaries: at batch size 10
-    the update of a 30×784 matrix costs as much as the backprop that feeds it.
-    """
+    """Base class: holds the arrays, the learning rate and the step count t."""
 
     def __init__(self, params, lr: float):
         self.params = list(params)
@@ -34,7 +31,6 @@ class Optimizer:
         _check("lr", lr, 0.0)
         self.lr = float(lr)
         self.t = 0  # steps taken
-        self._scratch = [(np.empty_like(p), np.empty_like(p)) for p in self.params]
 
     def step(self, grads) -> None:
         grads = list(grads)
@@ -42,24 +38,11 @@ class Optimizer:
             raise ValueError(f"got {len(grads)} gradients for {len(self.params)} parameters")
         self.t += 1
         for i, (p, g) in enumerate(zip(self.params, grads)):
-            self._update(i, p, g, *self._scratch[i])
-
-    def _decayed(self, p, g, out):
-        """g + λθ (weight decay), written into `out`; g itself when λ = 0."""
-        if not self.weight_decay:
-            return g
-        np.multiply(p, self.weight_decay, out=out)
-        out += g
-        return out
+            self._update(i, p, g)
 
 
 class SGD(Optimizer):
-    """torch.optim.SGD:
-        g ← g + λθ                      (weight_decay λ)
-        b ← g            at t = 1,  b ← μb + (1 − τ)g  after   (momentum μ, dampening τ)
-        g ← g + μb  (nesterov)   or   g ← b
-        θ ← θ − γg
-    """
+    """torch.optim.SGD: weight decay λ, momentum μ, dampening τ, Nesterov."""
 
     def __init__(self, params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0):
@@ -71,38 +54,32 @@ class SGD(Optimizer):
                              f"(got momentum={momentum}, dampening={dampening})")
         self.momentum, self.dampening = float(momentum), float(dampening)
         self.nesterov, self.weight_decay = bool(nesterov), float(weight_decay)
-        self.buffers = [None] * len(self.params)
+        self.buffers = [None] * len(self.params)       # the momentum buffers b
 
-    def _update(self, i, p, g, tmp, direction):
-        g = self._decayed(p, g, direction)             # g ← g + λθ
+    def _update(self, i, p, g):
+        if self.weight_decay:
+            g = g + self.weight_decay * p                          # g ← g + λθ
         if self.momentum:
             b = self.buffers[i]
             if b is None:
-                b = self.buffers[i] = g.copy()         # b ← g
+                b = g.copy()                                       # b ← g   (first step)
+            elif self.dampening:
+                b = self.momentum * b + (1 - self.dampening) * g   # b ← μb + (1 − τ)g
             else:
-                b *= self.momentum                     # b ← μb + (1 − τ)g
-                if self.dampening:
-                    np.multiply(g, 1.0 - self.dampening, out=tmp)
-                    b += tmp
-                else:
-                    b += g
+                b = self.momentum * b + g                          # the same, τ = 0
+            self.buffers[i] = b
             if self.nesterov:
-                np.multiply(b, self.momentum, out=tmp)
-                g = np.add(g, tmp, out=direction)      # g ← g + μb
+                g = g + self.momentum * b                          # g ← g + μb
             else:
-                g = b                                  # g ← b
-        np.multiply(g, self.lr, out=tmp)
-        p -= tmp                                       # θ ← θ − γg
+                g = b                                              # g ← b
+        p -= self.lr * g                                           # θ ← θ − γg
 
 
 class Adam(Optimizer):
-    """torch.optim.Adam:
-        g ← g + λθ
-        m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²
-        θ ← θ − γ · m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
+    """torch.optim.Adam: betas (β₁, β₂), ε, weight decay λ; m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
 
-    eps_inside_sqrt=True gives Homework 7's variant instead:
-        θ ← θ − γ · m̂ / √(v̂ + ε)
+    eps_inside_sqrt=True gives Homework 7's variant, θ ← θ − γ m̂ / √(v̂ + ε),
+    instead of torch's θ ← θ − γ m̂ / (√v̂ + ε).
     """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
@@ -115,36 +92,23 @@ class Adam(Optimizer):
         _check("weight_decay", weight_decay, 0.0)
         self.betas, self.eps = (float(beta1), float(beta2)), float(eps)
         self.weight_decay, self.eps_inside_sqrt = float(weight_decay), bool(eps_inside_sqrt)
-        self.m = [np.zeros_like(p) for p in self.params]
-        self.v = [np.zeros_like(p) for p in self.params]
+        self.m = [np.zeros_like(p) for p in self.params]      # first moments
+        self.v = [np.zeros_like(p) for p in self.params]      # second moments
 
-    def _update(self, i, p, g, tmp, direction):
+    def _update(self, i, p, g):
         beta1, beta2 = self.betas
         m, v = self.m[i], self.v[i]
-        g = self._decayed(p, g, direction)             # g ← g + λθ
-        np.subtract(g, m, out=tmp)
-        tmp *= 1.0 - beta1
-        m += tmp                                       # m ← β₁m + (1 − β₁)g, as torch's lerp
-        v *= beta2
-        np.multiply(g, 1.0 - beta2, out=tmp)
-        tmp *= g
-        v += tmp                                       # v ← β₂v + (1 − β₂)g²
-        bias1 = 1.0 - beta1 ** self.t
-        bias2 = 1.0 - beta2 ** self.t
-        if self.eps_inside_sqrt:                       # θ ← θ − γ (m̂ / √(v̂ + ε))
-            np.divide(v, bias2, out=tmp)
-            tmp += self.eps
-            np.sqrt(tmp, out=tmp)
-            np.divide(m, bias1, out=direction)
-            direction /= tmp
-            direction *= self.lr
-        else:                                          # θ ← θ − (γ / (1 − β₁ᵗ)) m / (√v / √(1 − β₂ᵗ) + ε)
-            np.sqrt(v, out=tmp)
-            tmp /= bias2 ** 0.5
-            tmp += self.eps
-            np.multiply(m, self.lr / bias1, out=direction)
-            direction /= tmp
-        p -= direction
+        if self.weight_decay:
+            g = g + self.weight_decay * p                          # g ← g + λθ
+        m = m + (1 - beta1) * (g - m)          # m ← β₁m + (1 − β₁)g, in the order torch's lerp uses
+        v = beta2 * v + (1 - beta2) * g * g                        # v ← β₂v + (1 − β₂)g²
+        self.m[i], self.v[i] = m, v
+        bias1 = 1.0 - beta1 ** self.t                              # m̂ = m / bias1
+        bias2 = 1.0 - beta2 ** self.t                              # v̂ = v / bias2
+        if self.eps_inside_sqrt:
+            p -= self.lr * (m / bias1 / np.sqrt(v / bias2 + self.eps))  # θ ← θ − γ m̂ / √(v̂ + ε)
+        else:   # θ ← θ − γ m̂ / (√v̂ + ε), in torch's order: (γ / bias1) m / (√v / √bias2 + ε)
+            p -= self.lr / bias1 * m / (np.sqrt(v) / bias2 ** 0.5 + self.eps)
 
 
 class StepLR:

@@ -1,11 +1,11 @@
 """Mini-batch training with per-epoch measurements: train(), evaluate(), History.
 
-torchnet.train uses the same History, the same batch order (epoch_order) and
-the same divergence rule (divergence), so a run in either package can be
-compared with the other epoch for epoch. The bookkeeping of each step (its
-loss, the gradient norms, the divergence check) lives in Recorder, and NumPy's
-settings for the loop in quiet_numerics, so that train() reads as the textbook
-step: backprop, record, step.
+torchnet.train uses the same History, the same batch order (epoch_order), the
+same divergence rule (divergence) and the same Recorder, so a run in either
+package can be compared with the other epoch for epoch. The bookkeeping of
+each step (its loss, the gradient norms, the divergence check) lives in
+Recorder, and NumPy's settings for the loop in quiet_numerics, so that train()
+reads as the textbook step: backprop, record, step.
 """
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .atomic import write_json_atomic
 from .layers import max_norm_
 
 
@@ -30,17 +28,8 @@ class History:
 
     diverged_at is None, or {"epoch": e, "step": s, "reason": text} (e and s
     counted from 1, s over the whole run) for the first step whose batch loss
-    broke the divergence rule: training stopped there and that epoch has no
-    entries. The rule (`divergence`): the loss is not finite, or it is more than
-    1000 times the first batch's loss (counted as at least 1). A cross-entropy
-    loss starts near ln 10 ≈ 2.3, so the limit is about 2,300, and healthy runs
-    never come near it: the homework's baseline and the deep sigmoid net peak at
-    1.1 times their first loss, even Adam at lr 0.5 (a failed run, 20% accuracy)
-    at 9 times. The sigmoid net at SGD lr 1000, which would otherwise run on at
-    a loss near 1e4 with chance accuracy, passes the limit at step 3. A net that
-    fails without blowing up (SGD at lr 5 peaks at 73 times) is not diverged by
-    this rule; its accuracy shows the failure. The quadratic cost is at most 5,
-    so with it only a non-finite loss counts.
+    broke the divergence rule (`divergence`): training stopped there and that
+    epoch has no entries.
     """
     test_accuracy: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
@@ -70,20 +59,13 @@ class History:
     def from_dict(cls, data: dict) -> "History":
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
-    def save(self, path: Path | str) -> None:
-        write_json_atomic(path, self.to_dict())
-
-
-# write_json_atomic lives in scratchnet/atomic.py (a unique temporary name, fsync,
-# rename); it stays importable from here.
-
 
 SMALL_BATCH = 32  # at or below this batch size, BLAS runs single-threaded in train()
 DIVERGENCE_FACTOR = 1000.0  # a batch loss this many times the first batch's: diverged
 
 
 def divergence(loss: float, first_loss: float) -> str | None:
-    """Why a batch loss means the run diverged, or None: the rule History.diverged_at states.
+    """Why a batch loss means the run diverged, or None (the rule behind History.diverged_at).
 
     Diverged: the loss is not finite, or it exceeds DIVERGENCE_FACTOR times the
     first batch's loss, counted as at least 1 (so that a run started from
@@ -100,62 +82,37 @@ def divergence(loss: float, first_loss: float) -> str | None:
 
 
 class Recorder:
-    """One run's per-step measurements, averaged per epoch, and the divergence check.
+    """A run's per-step loss and gradient norms, averaged per epoch; the divergence check.
 
-    record(loss, grads)  after each backprop: the batch loss and ‖∂C/∂W_l‖ per layer;
-    diverged()           after each record: True if that step broke the rule
-                         (`divergence`); diverged_at then says where and why;
-    epoch_means()        at the end of an epoch: (mean loss, [mean ‖∂C/∂W_l‖]) over
-                         its steps, and on to the next epoch.
-    torchnet/train.py subclasses it to read tensors instead of floats.
+    Both packages' train() call record(loss, norms) after each backprop, with
+    the batch loss and ‖∂C/∂W_l‖ (Frobenius) of each layer, and epoch_means() at
+    the end of each epoch. diverged_at stays None until a recorded loss breaks
+    the divergence rule (`divergence`); then it says where and why.
     """
 
     def __init__(self, n_layers: int):
-        self.n_layers = n_layers
         self.epoch, self.step = 1, 0                   # counted from 1, as in diverged_at
-        self.first_loss = self.last_loss = None
-        self.diverged_at = None
-        self._start_epoch()
+        self.first_loss, self.diverged_at = None, None
+        self.loss_sum, self.norm_sums, self.n_steps = 0.0, [0.0] * n_layers, 0
 
-    def _start_epoch(self) -> None:
-        self.loss_sum, self.norm_sums, self.n_steps = 0.0, [0.0] * self.n_layers, 0
-
-    def record(self, loss: float, grads) -> None:
-        """One step: its loss and backprop's grads, [∂C/∂W_1, ∂C/∂b_1, ∂C/∂W_2, ...]."""
-        norms = []
-        for l in range(self.n_layers):
-            g = grads[2 * l].ravel()
-            norms.append(math.sqrt(g @ g))             # ‖∂C/∂W_l‖ (Frobenius)
-        self.add(loss, norms)
-
-    def add(self, loss: float, norms) -> None:
-        """Count one step with this loss and these per-layer gradient norms."""
+    def record(self, loss: float, norms) -> None:
+        """Count one step with this batch loss and these per-layer gradient norms."""
         self.step += 1
-        self.last_loss = loss
-        self.loss_sum += loss
-        for l, norm in enumerate(norms):
-            self.norm_sums[l] += norm
-        self.n_steps += 1
-
-    def diverged(self) -> bool:
-        """Whether the last recorded step broke the divergence rule."""
-        return self.judge(self.last_loss, self.step)
-
-    def judge(self, loss: float, step: int) -> bool:
-        """Apply the rule to step `step`'s loss; on divergence set diverged_at."""
         if self.first_loss is None:
             self.first_loss = loss
         reason = divergence(loss, self.first_loss)
         if reason is not None:
-            self.diverged_at = {"epoch": self.epoch, "step": step, "reason": reason}
-        return reason is not None
+            self.diverged_at = {"epoch": self.epoch, "step": self.step, "reason": reason}
+        self.loss_sum += loss
+        self.norm_sums = [total + norm for total, norm in zip(self.norm_sums, norms)]
+        self.n_steps += 1
 
     def epoch_means(self) -> tuple[float, list[float]]:
         """(mean loss, [mean ‖∂C/∂W_l‖ per layer]) of this epoch's steps; starts the next."""
         n = self.n_steps
-        means = self.loss_sum / n, [s / n for s in self.norm_sums]
+        means = self.loss_sum / n, [total / n for total in self.norm_sums]
         self.epoch += 1
-        self._start_epoch()
+        self.loss_sum, self.norm_sums, self.n_steps = 0.0, [0.0] * len(self.norm_sums), 0
         return means
 
 
@@ -186,6 +143,12 @@ def batches(n: int, batch_size: int, seed: int, epoch: int):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
+def frobenius(g: np.ndarray) -> float:
+    """‖g‖, the square root of the sum of its squared entries."""
+    flat = g.ravel()
+    return math.sqrt(flat @ flat)
+
+
 def evaluate(net, data) -> float:
     """Fraction of samples whose predicted digit equals the label."""
     X, y = data
@@ -213,16 +176,17 @@ def train(net, train_data, test_data, epochs: int, batch_size: int, optimizer,
     """
     X, y = train_data
     check_arguments(net, len(X), epochs, batch_size)
-    history, recorder = History(), Recorder(len(net.weights))
+    L = len(net.weights)
+    history, recorder = History(), Recorder(L)
     for epoch in range(epochs):
         start = time.perf_counter()
         net.train()
         lr = optimizer.lr
         with quiet_numerics(batch_size):
             for idx in batches(len(X), batch_size, seed, epoch):
-                loss, grads = net.backprop(X[idx], y[idx])
-                recorder.record(loss, grads)
-                if recorder.diverged():
+                loss, grads = net.backprop(X.take(idx, axis=0), y[idx])  # X[idx], cheaper
+                recorder.record(loss, [frobenius(g) for g in grads[:2 * L:2]])  # ‖∂C/∂W_l‖
+                if recorder.diverged_at:
                     history.diverged_at = recorder.diverged_at
                     return history
                 optimizer.step(grads)
@@ -245,6 +209,7 @@ def load_data(config, root="data"):
     returned as the evaluation set; otherwise it is the test set.
     """
     from . import mnist
+    from .limits import check_data
 
     dtype = np.dtype(config.dtype)
     if config.validation:
@@ -253,7 +218,7 @@ def load_data(config, root="data"):
     else:
         train_data = mnist.load("train", root, dtype)
         eval_data = mnist.load("test", root, dtype)
-    config.check_data(len(train_data[0]))    # a subset no larger than the data; no batch of 1
+    check_data(config, len(train_data[0]))    # a subset no larger than the data; no batch of 1
     if config.train_subset:
         train_data = tuple(a[:config.train_subset] for a in train_data)
     return train_data, eval_data

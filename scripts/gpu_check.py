@@ -9,7 +9,8 @@ minutes in all on a current card):
 
 1. `pytest -m gpu`: the tests that compare the CUDA path with the CPU path;
 2. `compare bench --device cuda --quick`: the epoch timings, written to
-   results/bench.json with the card's name;
+   results/bench.json with the card's name (they include what the Recorder
+   costs: each step's loss and gradient norms read off the card);
 3. the three chosen recipes (Problem 2 (d), Problem 3 without and with
    augmentation) trained on the card, from the same initial weights as on the
    CPU; accuracies and seconds go to results/gpu/recipes.json.
@@ -45,7 +46,7 @@ def recipes() -> None:
     from compare.problem2.experiment import RECIPE
     from compare.problem3.experiment import AUGMENT, BEST, BEST_AUGMENTED
     from compare.runs import Run, execute
-    from scratchnet.train import write_json_atomic
+    from scratchnet.atomic import write_json_atomic
 
     todo = [Run("problem2-recipe", RECIPE), Run("problem3-best", BEST),
             Run("problem3-best-augmented", BEST_AUGMENTED, augment=AUGMENT)]

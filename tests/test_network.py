@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import pytest
 
-from scratchnet import Network, activations, costs
+from scratchnet import Network, activations, costs, saving
 from scratchnet.network import ForwardCache
 from scratchnet.gradcheck import (compare, frozen, gradcheck, max_relative_error,
                                   numerical_gradient, relative_error, sample_indices)
@@ -373,8 +373,8 @@ def test_save_load_round_trip_is_lossless(tmp_path, dtype):
         _, grads = net.backprop(X, y)
         for p, g in zip(net.parameters(), grads):
             p -= 0.1 * g
-    net.save(tmp_path / "net.npz")
-    loaded = Network.load(tmp_path / "net.npz")
+    saving.save(net, tmp_path / "net.npz")
+    loaded = saving.load(tmp_path / "net.npz")
     assert loaded.options() == net.options() and loaded.input_dropout == 0.1
     state, loaded_state = net.state(), loaded.state()
     assert set(loaded_state) == set(state) and any(k.startswith("running_var") for k in state)
@@ -396,8 +396,8 @@ def test_load_state_copies_in_place_and_checks_shapes():
 
 def test_numpy_integer_seed_can_be_saved(tmp_path):
     net = Network([3, 2], seed=np.int64(5))
-    net.save(tmp_path / "net.npz")
-    assert Network.load(tmp_path / "net.npz").seed == 5
+    saving.save(net, tmp_path / "net.npz")
+    assert saving.load(tmp_path / "net.npz").seed == 5
 
 
 def test_a_file_saved_before_input_dropout_existed_still_loads(tmp_path):
@@ -408,6 +408,6 @@ def test_a_file_saved_before_input_dropout_existed_still_loads(tmp_path):
     options = net.options()
     del options["input_dropout"]
     np.savez(tmp_path / "old.npz", __options__=np.array(json.dumps(options)), **net.state())
-    loaded = Network.load(tmp_path / "old.npz")
+    loaded = saving.load(tmp_path / "old.npz")
     assert loaded.input_dropout == 0.0 and loaded.options() == net.options()
     assert all(np.array_equal(a, loaded.state()[k]) for k, a in net.state().items())

@@ -1,9 +1,10 @@
 """SGD, Adam and StepLR against updates written out by hand in this file.
 
 The hand versions below are plain, out-of-place NumPy, one line per formula
-of torch.optim's documentation; the code under test updates in place with
-scratch buffers. Both sum the same terms, possibly in a different order, so
-they agree to round-off: rel=1e-12 after a few float64 steps.
+of torch.optim's documentation, in the documentation's order; the code under
+test follows torch's order of operations (Adam's bias corrections folded into
+the step size, its m as torch's lerp). Both sum the same terms, possibly in a
+different order, so they agree to round-off: rel=1e-12 after a few float64 steps.
 """
 from __future__ import annotations
 

@@ -32,10 +32,11 @@ from compare import data as cdata
 from compare import pool, problem_cli, runs
 from compare.cli import main as compare_cli
 from compare.runs import Run
-from scratchnet import Network, atomic, mnist
+from scratchnet import Network, atomic, mnist, saving
 from scratchnet.cli import main as scratch_cli
-from scratchnet.config import SEED_LIMIT, TrainConfig
-from scratchnet.network import NetworkFileError
+from scratchnet.config import TrainConfig
+from scratchnet.limits import SEED_LIMIT
+from scratchnet.saving import NetworkFileError
 from torchnet.cli import main as torch_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,8 +144,8 @@ def test_values_that_do_not_fit_the_data(cli, args, fragments, mnist_root):
 @pytest.mark.parametrize("cli", ["scratchnet", "torchnet"])
 def test_memory_beyond_what_is_available(cli, monkeypatch):
     """A width that fits the 1 TiB cap but not this machine: refused with the estimate."""
-    import scratchnet.config
-    monkeypatch.setattr(scratchnet.config, "available_memory", lambda: 2 * 10 ** 9)
+    import scratchnet.limits
+    monkeypatch.setattr(scratchnet.limits, "available_memory", lambda: 2 * 10 ** 9)
     monkeypatch.setattr("scratchnet.cli.available_memory", lambda: 2 * 10 ** 9)
     result = invoke(cli, "train", "--sizes", "784,200000,10", "--device", "cpu") \
         if cli == "torchnet" else invoke(cli, "train", "--sizes", "784,200000,10")
@@ -192,7 +193,7 @@ def test_read_only_folder_is_refused_before_training(option, tmp_path):
 def _old_pair(tmp_path):
     out, save = tmp_path / "history.json", tmp_path / "net.npz"
     out.write_text('{"old": true}\n')
-    Network([784, 4, 10], seed=1).save(save)
+    saving.save(Network([784, 4, 10], seed=1), save)
     return out, save, out.read_bytes(), save.read_bytes()
 
 
@@ -228,7 +229,7 @@ def test_a_failed_rename_restores_the_old_pair(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="I/O"):
         with atomic.AtomicFiles() as files:
             files.stage(out, lambda f: f.write(b"new"))
-            files.stage(save, Network([784, 4, 10], seed=2).save)
+            files.stage(save, lambda f: saving.save(Network([784, 4, 10], seed=2), f))
     assert out.read_bytes() == old_out and save.read_bytes() == old_save
     no_temporaries(tmp_path)
 
@@ -255,23 +256,118 @@ def test_written_files_have_the_usual_mode(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
+# ================================================================ what a write may replace
+def _special_files(tmp_path) -> dict:
+    """A folder, a named pipe and a socket, all made in tmp_path (never the real /dev)."""
+    folder, fifo = tmp_path / "folder", tmp_path / "fifo"
+    folder.mkdir()
+    os.mkfifo(fifo)
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    sock.close()
+    return {"a folder": folder, "a named pipe": fifo, "a socket": tmp_path / "sock"}
+
+
+def _no_opening(monkeypatch):
+    """Any attempt by scratchnet.atomic to create or open a file fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"opened {args[:1]}")
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(atomic.os, "open", refuse)
+    monkeypatch.setattr(atomic.os, "replace", refuse)
+
+
+def test_a_device_is_refused_without_being_opened(monkeypatch):
+    """/dev/null is only looked at (os.stat): nothing is created, opened or renamed."""
+    _no_opening(monkeypatch)
+    with pytest.raises(ValueError, match="/dev/null is a device, not a regular file"):
+        atomic.check_output_path("/dev/null")
+    with pytest.raises(ValueError, match="/dev/null is a device"):
+        atomic.write_json_atomic("/dev/null", {"a": 1})
+    with pytest.raises(atomic.NotWritable, match="/dev/null is a device"):
+        atomic.check_writable("/dev/null")
+
+
+def test_special_files_are_refused_and_left_as_they_were(tmp_path, monkeypatch):
+    import stat
+
+    special = _special_files(tmp_path)
+    kinds = {kind: path.lstat().st_mode for kind, path in special.items()}
+    _no_opening(monkeypatch)
+    for kind, path in special.items():
+        with pytest.raises(ValueError, match=f"{path} is {kind}, not a regular file"):
+            atomic.write_bytes_atomic(path, b"x")
+        with pytest.raises(ValueError, match=kind):
+            atomic.AtomicFiles().stage(path, lambda f: f.write(b"x"))
+        assert stat.S_IFMT(path.lstat().st_mode) == stat.S_IFMT(kinds[kind])
+    atomic.check_output_path(tmp_path / "new.json")             # not there yet: fine
+
+
+@pytest.mark.parametrize("cli", ["scratchnet", "torchnet"])
+@pytest.mark.parametrize("option", ["--out", "--save"])
+def test_cli_refuses_special_outputs_before_any_work(cli, option, tmp_path):
+    import stat
+
+    for kind, path in _special_files(tmp_path).items():
+        mode = path.lstat().st_mode
+        result = invoke(cli, "train", option, path, "--data", tmp_path / "none")
+        assert_usage_error(result, option, str(path))         # before the data: no training
+        assert kind in result.output or "directory" in result.output   # click names folders
+        assert path.lstat().st_mode == mode
+        shutil.rmtree(path) if stat.S_ISDIR(mode) else path.unlink()
+
+
+def test_cli_refuses_a_name_too_long_and_a_symlink_loop(tmp_path):
+    long_name = tmp_path / ("x" * 300 + ".json")
+    assert_usage_error(invoke("scratchnet", "train", "--out", long_name), "--out",
+                       "file name too long")
+    assert_usage_error(invoke("torchnet", "train", "--save", long_name), "--save",
+                       "file name too long")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    assert_usage_error(invoke("scratchnet", "train", "--save", loop), "--save",
+                       "a loop of symbolic links")
+
+
+def test_a_symlink_is_followed_and_a_file_keeps_its_mode(tmp_path):
+    target, link = tmp_path / "real.json", tmp_path / "link.json"
+    target.write_text("old")
+    target.chmod(0o600)
+    link.symlink_to(target)
+    atomic.write_json_atomic(link, {"a": 1})
+    assert link.is_symlink() and json.loads(link.read_text()) == {"a": 1}
+    assert target.stat().st_mode & 0o777 == 0o600
+    with atomic.AtomicFiles() as files:
+        files.stage(link, lambda f: f.write(b"{}"))
+    assert link.is_symlink() and target.read_text() == "{}"
+    assert target.stat().st_mode & 0o777 == 0o600
+    no_temporaries(tmp_path)
+
+
+def test_a_huge_count_is_a_usage_error():
+    assert_usage_error(invoke("torchnet", "train", "--batch-size", "100000000000000000000"),
+                       "batch_size=100000000000000000000", "below 2**63")
+    assert_usage_error(invoke("scratchnet", "train", "--epochs", str(2 ** 63)),
+                       "epochs=9223372036854775808")
+
+
 # ================================================================ concurrent saves
 def test_concurrent_saves_leave_a_loadable_file(tmp_path):
     """Four processes save different networks to one path, 15 times each."""
     target = tmp_path / "net.npz"
     code = textwrap.dedent(f"""
         import sys
-        from scratchnet import Network
+        from scratchnet import Network, saving
         net = Network([784, 64, 10], seed=int(sys.argv[1]))
         for _ in range(15):
-            net.save({str(target)!r})
+            saving.save(net, {str(target)!r})
     """)
     procs = [subprocess.Popen([sys.executable, "-c", code, str(i)], stderr=subprocess.PIPE)
              for i in range(4)]
     for p in procs:
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err.decode()
-    net = Network.load(target)
+    net = saving.load(target)
     assert net.seed in range(4)
     assert np.array_equal(net.weights[0], Network([784, 64, 10], seed=net.seed).weights[0])
     no_temporaries(tmp_path)
@@ -511,7 +607,7 @@ def test_torchnet_reader_names_the_file(copy_root):
 
 def _network_file(tmp_path, **options) -> Path:
     path = tmp_path / "net.npz"
-    Network([784, 6, 10], seed=0, **options).save(path)
+    saving.save(Network([784, 6, 10], seed=0, **options), path)
     return path
 
 
@@ -549,9 +645,84 @@ def test_damaged_network_file_names_the_file(damage, message, tmp_path):
     path = _network_file(tmp_path)
     damage(path)
     with pytest.raises(NetworkFileError) as err:
-        Network.load(path)
+        saving.load(path)
     assert str(path) in str(err.value) and message in str(err.value)
     assert "allow_pickle" not in str(err.value)
+
+
+def _zip_with(path: Path, **members: bytes):
+    """Add raw members to an .npz (a zip), as a hostile or damaged writer might."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "a") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _npy_header(shape, descr="<f8") -> bytes:
+    """The .npy magic and header of an array of this shape, with none of its data."""
+    import io
+
+    f = io.BytesIO()
+    np.lib.format.write_array_header_1_0(f, {"descr": descr, "fortran_order": False,
+                                             "shape": shape})
+    return f.getvalue()
+
+
+def test_a_network_file_that_is_a_named_pipe_does_not_block(tmp_path):
+    """The path is looked at (os.stat) before it is opened: a pipe with no writer
+    would block open() forever."""
+    fifo = tmp_path / "net.npz"
+    os.mkfifo(fifo)
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(_load_error(fifo)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert outcome and "not a regular file" in outcome[0] and str(fifo) in outcome[0]
+
+
+def _load_error(path) -> str:
+    try:
+        saving.load(path)
+    except NetworkFileError as err:
+        return str(err)
+    return "loaded"
+
+
+def test_network_file_sizes_are_checked_before_anything_is_allocated(tmp_path, monkeypatch):
+    """Options that declare a huge network, a member larger than its shape needs, a
+    header that lies about the shape or holds objects: each refused, naming the file,
+    before the data are read; an unknown member is never read at all."""
+    import zipfile
+
+    path = _network_file(tmp_path)
+    _rewrite(path, lambda a: a.update(__options__=np.array(json.dumps(
+        {"sizes": [784, 10 ** 9, 10], "seed": 0}))))
+    message = _load_error(path)
+    assert str(path) in message and "more than the memory available" in message
+
+    reads = []
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, *a, **k: (
+        reads.append(getattr(name, "filename", name)), real_open(self, name, *a, **k))[1])
+    path = _network_file(tmp_path)
+    _zip_with(path, **{"junk.npy": b"\0" * 10 ** 6})
+    reads.clear()
+    assert saving.load(path).sizes == [784, 6, 10] and "junk.npy" not in reads
+
+    path = _network_file(tmp_path)
+    _rewrite(path, lambda a: a.update(W1=np.zeros((10, 6000))))
+    reads.clear()
+    message = _load_error(path)
+    assert "W1 takes" in message and "needs" in message and "W1.npy" not in reads
+
+    for header, why in [(_npy_header((10, 600000)), "has shape (10, 600000)"),
+                        (_npy_header((10, 6), "|O"), "holds object values")]:
+        path = _network_file(tmp_path)
+        _rewrite(path, lambda a: a.pop("W1"))
+        _zip_with(path, **{"W1.npy": header})
+        message = _load_error(path)
+        assert str(path) in message and why in message, message
 
 
 def test_compare_data_names_what_it_replaced(copy_root, mnist_root, monkeypatch):

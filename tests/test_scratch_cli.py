@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from scratchnet import Network
-from scratchnet.cli import config_from_options, config_options, main
+from scratchnet import saving
+from scratchnet.cli import main
+from scratchnet.cli_options import config_from_options, config_options
 from scratchnet.config import TrainConfig
 
 SMOKE = ["--train-subset", "300", "--epochs", "1", "--lr", "0.1"]
@@ -136,7 +137,7 @@ def test_train_writes_history_and_network(mnist_root, tmp_path):
     history = record["history"]
     assert history["diverged_at"] is None and len(history["test_accuracy"]) == 1
     assert f"test accuracy {history['test_accuracy'][0]:.4f}" in result.output.splitlines()[-1]
-    net = Network.load(saved)
+    net = saving.load(saved)
     assert net.sizes == [784, 16, 10] and net.predict(np.zeros((2, 784))).shape == (2,)
     assert not list(tmp_path.rglob("*.tmp"))
 

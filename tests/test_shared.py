@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
-from scratchnet import activations, costs, init as inits, names
-from scratchnet.config import ADDED_LATER, TrainConfig, short_hash
+from scratchnet import activations, cachekey, costs, init as inits, names
+from scratchnet.cachekey import short_hash
+from scratchnet.config import TrainConfig
 
 
 def test_each_maths_module_implements_exactly_the_names_table():
@@ -45,42 +48,33 @@ def test_torchnet_network_reads_no_scratchnet_maths():
 
 
 def test_short_hash_is_pinned():
-    """Cached results are named by these hashes: a change would orphan every one of them."""
+    """Cached results are named by these hashes: a change would orphan every one of them.
+    The recipe: SHA-1 of [CACHE_VERSION, data] as sorted JSON, first 8 hex digits."""
     from compare.problem1.experiment import Problem1Config
     from compare.runs import Run, augment_of
 
-    assert short_hash({"a": 1, "b": [2, 3]}) == short_hash({"b": [2, 3], "a": 1})
-    assert TrainConfig().short_hash() == "6f4edd30"
-    assert TrainConfig(sizes=(784, 100, 10), lr=0.1).short_hash() == "d2dc386a"
-    assert Run("x", TrainConfig()).short_hash() == "6839a1c1"
+    data = {"b": [2, 3], "a": 1}
+    assert short_hash(data) == hashlib.sha1(b'[2, {"a": 1, "b": [2, 3]}]').hexdigest()[:8]
+    assert short_hash({"a": 1, "b": [2, 3]}) == short_hash(data)
+    assert TrainConfig().short_hash() == "360dbc55"
+    assert TrainConfig(sizes=(784, 100, 10), lr=0.1).short_hash() == "4093fe25"
+    assert Run("x", TrainConfig()).short_hash() == "e7e094c0"
     augmented = Run("y", TrainConfig(), "torch",
                     augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1))
-    assert augmented.short_hash() == "f115fa96"
-    assert Problem1Config().short_hash() == "5156e671"
+    assert augmented.short_hash() == "e534d7a1"
+    assert Problem1Config().short_hash() == "7f6ad0cc"
 
 
-# A value other than the default for each field added after results were cached.
-SET_LATER = {"input_dropout": 0.2, "max_norm": 3.0}
-
-
-def test_fields_added_later_keep_every_old_hash_at_their_defaults():
-    """A config with every ADDED_LATER field at its default has the dict, and so the hash,
-    it had before those fields existed: the pinned hashes above, and compare's cache (which
-    also compares the stored dict) still finds its results. Set, a field changes the hash."""
-    from compare.runs import Run
-
-    assert set(SET_LATER) == set(ADDED_LATER)
-    defaults = {name: getattr(TrainConfig(), name) for name in ADDED_LATER}
-    pinned = {"6f4edd30": TrainConfig(**defaults),
-              "d2dc386a": TrainConfig(sizes=(784, 100, 10), lr=0.1, **defaults)}
-    for old, config in pinned.items():
-        assert config.short_hash() == old
-        assert not set(ADDED_LATER) & set(config.to_dict())
-    assert Run("x", TrainConfig(**defaults)).short_hash() == "6839a1c1"
-    seen = {"6f4edd30"}
-    for name, value in SET_LATER.items():
-        config = TrainConfig(**{name: value})
-        assert config.to_dict()[name] == value and TrainConfig(**config.to_dict()) == config
-        assert config.short_hash() not in seen and Run("x", config).short_hash() != "6839a1c1"
-        seen.add(config.short_hash())
-        assert config.replace(**{name: defaults[name]}).short_hash() == "6f4edd30"
+def test_every_field_is_in_the_dict_and_changes_the_hash():
+    """to_dict() holds every field, so the config round-trips and any change renames
+    its results; raising CACHE_VERSION renames them all."""
+    config = TrainConfig()
+    assert set(config.to_dict()) == set(TrainConfig.field_names())
+    assert TrainConfig(**config.to_dict()) == config
+    changed = {"input_dropout": 0.2, "max_norm": 3.0, "lr": 0.01, "seed": 1, "dropout": 0.5,
+               "batchnorm": True, "validation": True, "epochs": 2}
+    hashes = {config.replace(**{name: value}).short_hash() for name, value in changed.items()}
+    assert len(hashes) == len(changed) and config.short_hash() not in hashes
+    old = hashlib.sha1(json.dumps([1, {"class": "TrainConfig", **config.to_dict()}],
+                                  sort_keys=True).encode()).hexdigest()[:8]
+    assert cachekey.CACHE_VERSION == 2 and config.short_hash() != old

@@ -15,14 +15,13 @@ import torch
 from click.testing import CliRunner
 
 import scratchnet
-from scratchnet import layers, mnist, optim
+from scratchnet import layers, mnist, optim, saving
 from scratchnet.config import TrainConfig
 from scratchnet.train import train as scratch_train
-from torchnet import Network, convert, data as tdata, evaluate, train
+from torchnet import Network, convert, data as tdata, evaluate
 from torchnet.cli import main as cli
 from torchnet.device import DeviceError, check_dtype, resolve
-from torchnet.train import (DeviceRecorder, HostRecorder, load_data, max_norm_, optimizer_for,
-                            recorder_for, run)
+from torchnet.train import load_data, max_norm_, optimizer_for, run, train
 
 INITS = ["nielsen", "large", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
 
@@ -98,13 +97,16 @@ def test_seeded_init_is_reproducible_and_leaves_the_global_generator_alone():
 @pytest.mark.parametrize("cost", ["cross_entropy", "quadratic"])
 @pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
 def test_forward_and_loss_equal_scratchnet(activation, cost):
-    """Same weights, same batch, float64: outputs and cost agree to 1e-12 relative
+    """Same weights, same batch, float64: forward (z_L), feedforward (the output layer's
+    output) and the cost agree to 1e-12 relative
     (the same operations; only the order of the matrix products' sums may differ)."""
     s = scratchnet.Network([12, 9, 7, 10], activation, cost, "nielsen", seed=2)
     t = convert.to_torch(s)
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(16, 12)), rng.integers(0, 10, 16)
-    out = t(torch.from_numpy(X)).detach().numpy()
+    z_L = t(torch.from_numpy(X)).detach().numpy()                 # net(x) is forward: z_L
+    np.testing.assert_allclose(z_L, s.forward(X)[0], rtol=1e-12, atol=1e-15)
+    out = t.feedforward(torch.from_numpy(X)).detach().numpy()
     np.testing.assert_allclose(out, s.feedforward(X), rtol=1e-12, atol=1e-15)
     assert t.loss(*tensors((X, y))).item() == pytest.approx(s.loss(X, y), rel=1e-12)
     if cost == "quadratic":
@@ -117,7 +119,7 @@ def test_batchnorm_and_dropout_modes_match_scratchnet():
     random_batchnorm_stats(s)
     t = convert.to_torch(s).eval()
     X = np.random.default_rng(1).normal(size=(16, 12))
-    np.testing.assert_allclose(t(torch.from_numpy(X)).detach().numpy(),
+    np.testing.assert_allclose(t.feedforward(torch.from_numpy(X)).detach().numpy(),
                                s.eval().feedforward(X), rtol=1e-12, atol=1e-15)
     t.train()
     assert not torch.equal(t(torch.from_numpy(X)), t(torch.from_numpy(X)))  # fresh masks
@@ -139,8 +141,8 @@ def test_input_dropout_drops_pixels_before_the_first_layer():
     t.eval()
     t(x)
     assert torch.equal(seen[-1], x)
-    np.testing.assert_allclose(t(x).detach().numpy(), s.eval().feedforward(x.numpy()),
-                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(t.feedforward(x).detach().numpy(),
+                               s.eval().feedforward(x.numpy()), rtol=1e-12, atol=1e-15)
 
 
 def test_input_dropout_adds_no_parameters():
@@ -271,12 +273,10 @@ DIVERGING = {
 }
 
 
-@pytest.mark.parametrize("check_every", [1, 7])
 @pytest.mark.parametrize("case", list(DIVERGING))
-def test_divergence_is_recorded_like_scratchnet(mnist_small, case, check_every):
+def test_divergence_is_recorded_like_scratchnet(mnist_small, case):
     """Both packages apply scratchnet.train.divergence to the same losses: they stop at
-    the same step for the same reason, quietly, and keep only epoch 1 — also when the
-    losses are read every 7 steps (DeviceRecorder, as on a GPU)."""
+    the same step for the same reason, quietly, and keep only epoch 1."""
     net_options, options, schedule = DIVERGING[case]
     train_data, test_data = subset(mnist_small[0], 1000), subset(mnist_small[1], 100)
     s = scratchnet.Network([784, 30, 10], seed=0, **net_options)
@@ -287,8 +287,7 @@ def test_divergence_is_recorded_like_scratchnet(mnist_small, case, check_every):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         hs = scratch_train(s, train_data, test_data, 3, 10, sopt, sched[0])
-        ht = train(t, tensors(train_data), tensors(test_data), 3, 10, topt, sched[1],
-                   check_every=check_every)
+        ht = train(t, tensors(train_data), tensors(test_data), 3, 10, topt, sched[1])
     assert ht.diverged_at["epoch"] == hs.diverged_at["epoch"] == 2
     assert ht.diverged_at["step"] == hs.diverged_at["step"]
     reason = hs.diverged_at["reason"]
@@ -296,24 +295,6 @@ def test_divergence_is_recorded_like_scratchnet(mnist_small, case, check_every):
     assert ht.diverged_at["reason"].split(",")[0][:30] == reason.split(",")[0][:30]
     assert len(ht.test_accuracy) == len(ht.train_loss) == len(ht.grad_norms) == 1
     json.dumps(ht.to_dict(), allow_nan=False)
-
-
-def test_device_recorder_gives_the_host_recorders_history(mnist_small):
-    """Reading the losses every step (the CPU's HostRecorder) or every 7 steps from a
-    buffer on the device (DeviceRecorder, the GPU's way): the same History to round-off."""
-    train_data, test_data = subset(mnist_small[0], 205), subset(mnist_small[1], 100)
-    histories = []
-    for check_every in (1, 7):
-        net = Network([784, 12, 10], seed=0)
-        opt = optimizer_for("sgd", net.parameters(), dict(lr=0.1, momentum=0.9))
-        histories.append(train(net, tensors(train_data), tensors(test_data), 2, 10, opt,
-                               check_every=check_every))
-    host, device = histories
-    assert device.test_accuracy == host.test_accuracy and device.diverged_at is None
-    assert device.train_loss == pytest.approx(host.train_loss, rel=1e-12)
-    assert np.array(device.grad_norms) == pytest.approx(np.array(host.grad_norms), rel=1e-12)
-    assert isinstance(recorder_for(net, 21, 1), HostRecorder)
-    assert isinstance(recorder_for(net, 21, 7), DeviceRecorder)
 
 
 def test_evaluate_matches_scratchnet_and_bad_arguments(mnist_small):
@@ -460,7 +441,7 @@ def test_cli_trains_and_writes_history(mnist_root, tmp_path):
     written = json.loads(out.read_text())
     assert written["package"] == "torchnet" and written["config"]["dtype"] == "float32"
     assert len(written["history"]["test_accuracy"]) == 2
-    assert scratchnet.Network.load(save).sizes == [784, 8, 10]
+    assert saving.load(save).sizes == [784, 8, 10]
     quiet = CliRunner().invoke(cli, ["train", "--data", str(mnist_root), "--train-subset", "20",
                                      "--epochs", "1", "--quiet", "--dtype", "float64"])
     assert quiet.exit_code == 0 and quiet.output.count("\n") == 1   # the summary line only

@@ -23,9 +23,8 @@ def load(split: str = "train", root: Path | str = "data", dtype="float64",
          validation: bool = False, device="cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """(X, y) on the device: X of shape (N, 784) in [0, 1], y int64 of shape (N,).
 
-    split: 'train', 'test', or with validation=True the training set is split
-    as in scratchnet.mnist.load: 'train' gives the first 50,000 images and
-    'validation' the last 10,000. Missing files raise FileNotFoundError, damaged
+    split: 'train', 'test', or with validation=True the training set split as
+    scratchnet.mnist.load splits it. Missing files raise FileNotFoundError, damaged
     ones scratchnet.mnist.IDXError (a ValueError) naming the file.
     """
     from torchvision.datasets import MNIST  # imported here: only loading data needs it

@@ -69,7 +69,7 @@ def free_memory(device: torch.device) -> int | None:
             return int(torch.cuda.mem_get_info(device)[0])
         except RuntimeError:
             return None
-    from scratchnet.config import available_memory
+    from scratchnet.limits import available_memory
 
     return available_memory()
 

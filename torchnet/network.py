@@ -103,8 +103,12 @@ class Network(nn.Module):
         self.input_drop = nn.Dropout(self.input_dropout) if self.input_dropout else None
 
     # ------------------------------------------------------------ forward
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """z_L, the pre-activations of the output layer: (N, n_in) -> (N, n_L)."""
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """z_L, the pre-activations of the output layer (the logits): (N, n_in) -> (N, n_L).
+
+        net(x) calls it, as for any nn.Module. scratchnet's Network.forward computes
+        the same z_L and also returns the cache its backprop needs; autograd keeps its own.
+        """
         *hidden, last = self.layers                    # (cheaper than slicing a ModuleList)
         a = x
         if self.input_drop is not None:
@@ -118,14 +122,14 @@ class Network(nn.Module):
                 a = self.drop(a)                       # a no-op in eval()
         return last(a)                                 # (N, n_{L-1}) @ (n_{L-1}, n_L)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def feedforward(self, x: torch.Tensor) -> torch.Tensor:
         """Output of the last layer: logits (cross_entropy) or σ(z_L) (quadratic)."""
-        z_L = self.logits(x)
+        z_L = self.forward(x)
         return z_L if self.cost_name == "cross_entropy" else torch.sigmoid(z_L)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The batch-mean cost as a 0-dim tensor; call .backward() on it for the gradients."""
-        z_L = self.logits(x)                           # (N, n_L)
+        z_L = self.forward(x)                          # (N, n_L)
         if self.cost_name == "cross_entropy":
             return F.cross_entropy(z_L, y)             # softmax + NLL, batch mean
         diff = torch.sigmoid(z_L) - F.one_hot(y, z_L.shape[1]).to(z_L.dtype)  # (N, n_L)
@@ -138,7 +142,7 @@ class Network(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            return torch.cat([self.forward(x[i:i + batch_size]).argmax(dim=1)
+            return torch.cat([self.feedforward(x[i:i + batch_size]).argmax(dim=1)
                               for i in range(0, len(x), batch_size)])
         finally:
             self.train(was_training)

@@ -1,15 +1,10 @@
 """Mini-batch training with per-epoch measurements: train(), evaluate(), History.
 
-The same History (scratchnet's own class), the same batch order
-(scratchnet.train.epoch_order) and the same divergence rule
-(scratchnet.train.divergence) as scratchnet/train.py, so a run in either
-package can be compared with the other epoch for epoch. The data are tensors
-already on the device, batched by index: no DataLoader, no per-sample
-transforms. The inner loop is the textbook step (zero_grad, loss, backward,
-record, step); the bookkeeping is behind `recorder_for`: on the CPU each step's
-numbers are read at once (reading a CPU tensor costs nothing), on a GPU they
-stay on the device and are read every `check_every` steps, since every read
-waits for the GPU to catch up.
+The same History, batch order (epoch_order), divergence rule and Recorder as
+scratchnet/train.py (scratchnet's own, imported), so a run in either package
+can be compared with the other epoch for epoch. The data are tensors already
+on the device, batched by index: no DataLoader, no per-sample transforms. The
+inner loop is the textbook step: zero_grad, loss, backward, record, step.
 """
 from __future__ import annotations
 
@@ -17,6 +12,7 @@ import contextlib
 import time
 
 import torch
+from torch.linalg import vector_norm
 
 from scratchnet.train import SMALL_BATCH, History, Recorder, check_arguments, epoch_order
 
@@ -28,58 +24,6 @@ def evaluate(net: Network, data) -> float:
     """Fraction of samples whose predicted digit equals the label (eval mode, in chunks)."""
     X, y = data
     return int((net.predict(X) == y).sum()) / len(y)  # exactly scratchnet's float
-
-
-class HostRecorder(Recorder):
-    """scratchnet's Recorder, fed from tensors read at every step (the CPU's way)."""
-
-    def record(self, loss: torch.Tensor, weights) -> None:
-        """One step: its 0-dim loss, and the W_l whose .grad backward() filled."""
-        self.add(loss.item(), [torch.linalg.vector_norm(W.grad).item() for W in weights])
-
-
-class DeviceRecorder(Recorder):
-    """The same bookkeeping with each step's numbers kept on the device (for GPUs).
-
-    Row j of a buffer holds step j's loss and ‖∂C/∂W_l‖; the host reads the new
-    losses every `check_every` steps and at the end of the epoch (one
-    synchronization each), and judges them in order, so a divergence is noticed
-    up to check_every − 1 steps late but recorded at the step where it happened.
-    """
-
-    def __init__(self, n_layers: int, steps_per_epoch: int, check_every: int, like: torch.Tensor):
-        super().__init__(n_layers)
-        self.steps_per_epoch, self.check_every = steps_per_epoch, check_every
-        self.rows = torch.empty(steps_per_epoch, 1 + n_layers, dtype=like.dtype,
-                                device=like.device)
-        self.filled = self.judged = 0                   # rows written, rows read and judged
-
-    def record(self, loss: torch.Tensor, weights) -> None:
-        self.rows[self.filled] = torch.stack(
-            [loss.detach(), *[torch.linalg.vector_norm(W.grad) for W in weights]])
-        self.filled += 1
-
-    def diverged(self) -> bool:
-        if self.filled - self.judged < self.check_every and self.filled < self.steps_per_epoch:
-            return False
-        first_step = self.step + self.judged + 1
-        losses = self.rows[self.judged:self.filled, 0].tolist()   # one read of the device
-        self.judged = self.filled
-        return any(self.judge(loss, first_step + k) for k, loss in enumerate(losses))
-
-    def epoch_means(self) -> tuple[float, list[float]]:
-        means = self.rows[:self.filled].mean(dim=0).tolist()      # one read of the device
-        self.step += self.filled
-        self.filled = self.judged = 0
-        self.epoch += 1
-        return means[0], means[1:]
-
-
-def recorder_for(net: Network, steps_per_epoch: int, check_every: int) -> Recorder:
-    """A HostRecorder if every step is checked (check_every 1), else a DeviceRecorder."""
-    if check_every == 1:
-        return HostRecorder(len(net.layers))
-    return DeviceRecorder(len(net.layers), steps_per_epoch, check_every, net.layers[0].weight)
 
 
 @contextlib.contextmanager
@@ -104,41 +48,36 @@ def max_norm_(weights, c: float) -> None:
             W.renorm_(2, 0, c)                         # p = 2, rows (dim 0), max norm c
 
 
-def _rng_fork(device: torch.device):
-    """A context in which torch's generators (dropout masks) can be seeded locally."""
+@contextlib.contextmanager
+def seeded(device: torch.device, seed: int):
+    """torch's generators (which draw the dropout masks) seeded with `seed` inside the
+    block, and as they were after it."""
     if device.type == "cuda":
         index = device.index if device.index is not None else torch.cuda.current_device()
-        return torch.random.fork_rng(devices=[index], device_type="cuda")
-    if device.type == "mps":
-        return torch.random.fork_rng(device_type="mps")
-    return torch.random.fork_rng(devices=[])           # the CPU generator only
+        fork = torch.random.fork_rng(devices=[index], device_type="cuda")
+    elif device.type == "mps":
+        fork = torch.random.fork_rng(device_type="mps")
+    else:
+        fork = torch.random.fork_rng(devices=[])       # the CPU generator only
+    with fork:
+        torch.manual_seed(seed)
+        yield
 
 
 def train(net: Network, train_data, test_data, epochs: int, batch_size: int, optimizer,
-          scheduler=None, seed: int = 0, callback=None, max_norm: float = 0.0, augment=None,
-          check_every: int | None = None) -> History:
+          scheduler=None, seed: int = 0, callback=None, max_norm: float = 0.0,
+          augment=None) -> History:
     """Train `net` in place with a torch.optim `optimizer`; return its History.
 
-    callback(epoch, history), if given, is called after every finished epoch.
-    max_norm > 0: after every step, each row of every W_l (a unit's incoming
-    weights) longer than max_norm is scaled back to it (max_norm_), as in scratchnet.
-    augment(x, generator), if given (a torchnet.augment.Augment), distorts each
-    training batch on the device, with random numbers from a generator seeded by `seed`.
-    The first step that breaks scratchnet's divergence rule ends training, as in
-    scratchnet. check_every: how often the host reads the losses (default 1 on
-    the CPU, 100 elsewhere); with check_every > 1 up to check_every − 1 more steps
-    may have run by then, so the weights are not those of the bad step.
+    Arguments as for scratchnet.train.train; augment(x, generator), if given (an Augment),
+    distorts each training batch on the device, drawing from a generator seeded by `seed`.
     """
     X, y = train_data                                  # (n, 784) on the device, (n,) int64
     check_arguments(net, len(X), epochs, batch_size)
-    if check_every is None:
-        check_every = 1 if X.device.type == "cpu" else 100
     weights = [layer.weight for layer in net.layers]
-    history = History()
-    recorder = recorder_for(net, -(-len(X) // batch_size), check_every)
+    history, recorder = History(), Recorder(len(weights))
     generator = torch.Generator(device=X.device).manual_seed(seed) if augment is not None else None
-    with _rng_fork(X.device), small_batch_threads(batch_size, X.device):
-        torch.manual_seed(seed)                        # dropout masks, reproducible from the seed
+    with seeded(X.device, seed), small_batch_threads(batch_size, X.device):  # dropout masks
         for epoch in range(epochs):
             start = time.perf_counter()
             net.train()
@@ -151,8 +90,8 @@ def train(net: Network, train_data, test_data, epochs: int, batch_size: int, opt
                 optimizer.zero_grad()
                 loss = net.loss(x_batch, y_batch)      # 0-dim
                 loss.backward()
-                recorder.record(loss, weights)
-                if recorder.diverged():
+                recorder.record(loss.item(), [vector_norm(W.grad).item() for W in weights])
+                if recorder.diverged_at:
                     history.diverged_at = recorder.diverged_at
                     return history
                 optimizer.step()
@@ -171,8 +110,8 @@ def optimizer_for(name: str, params, options: dict, device="cpu"):
     """torch.optim.SGD ('sgd') or Adam ('adam') with torch.optim's keyword options.
 
     On the CPU and CUDA the fused implementation is used: the same update rule
-    in one kernel per step instead of a few per parameter, which at batch size
-    10 makes the step about three times cheaper (compare lockstep checks it).
+    in one kernel per step instead of a few per parameter (compare lockstep
+    checks that it is the same rule).
     """
     make = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[name]
     fused = True if torch.device(device).type in ("cpu", "cuda") else None
@@ -193,6 +132,8 @@ def load_data(config, root="data", device="cpu"):
     With config.validation the last 10,000 training images are held out and
     returned as the evaluation set; otherwise it is the test set.
     """
+    from scratchnet.limits import check_data
+
     from . import data
 
     device = resolve(device)
@@ -202,7 +143,7 @@ def load_data(config, root="data", device="cpu"):
     else:
         train_data = data.load("train", root, config.dtype, device=device)
         eval_data = data.load("test", root, config.dtype, device=device)
-    config.check_data(len(train_data[0]))    # a subset no larger than the data; no batch of 1
+    check_data(config, len(train_data[0]))    # a subset no larger than the data; no batch of 1
     if config.train_subset:
         train_data = tuple(t[:config.train_subset] for t in train_data)
     return train_data, eval_data

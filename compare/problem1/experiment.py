@@ -24,7 +24,7 @@ import click
 import numpy as np
 
 from scratchnet.atomic import AtomicFiles, json_bytes
-from scratchnet.config import short_hash
+from scratchnet.cachekey import short_hash
 
 from . import rosenbrock as R
 from .figures import plot_all

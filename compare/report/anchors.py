@@ -62,8 +62,8 @@ def closest(config: dict, augment: dict | None = None) -> Anchor:
     """The published result most like a run of ours (config: a TrainConfig as a dict).
 
     Compared in this order: the same distortions of the training images; the same
-    depth class (one hidden layer, or several); dropout or none; max-norm or none (we
-    never use it); then the nearest number of hidden layers. The first anchor in
+    depth class (one hidden layer, or several); dropout or none; max-norm or none, as
+    the run; then the nearest number of hidden layers. The first anchor in
     ANCHORS wins a full tie.
     """
     hidden = len(config["sizes"]) - 2
@@ -72,5 +72,5 @@ def closest(config: dict, augment: dict | None = None) -> Anchor:
 
     def likeness(a: Anchor):
         return (a.distortions == kinds, (a.hidden > 1) == (hidden > 1), a.dropout == dropout,
-                not a.max_norm, -abs(a.hidden - hidden))
+                a.max_norm == bool(config.get("max_norm")), -abs(a.hidden - hidden))
     return max(ANCHORS, key=likeness)
