@@ -20,12 +20,7 @@ def _check(name: str, value: float, low: float, high: float = math.inf):
 
 
 class Optimizer:
-    """Base class: holds the arrays, the learning rate and the step count.
-
-    Updates are written with in-place NumPy operations into two scratch
-    arrays per parameter, so a step allocates no temporaries: at batch size 10
-    the update of a 30×784 matrix costs as much as the backprop that feeds it.
-    """
+    """Base class: holds the arrays, the learning rate and the step count."""
 
     def __init__(self, params, lr: float):
         self.params = list(params)
@@ -34,7 +29,6 @@ class Optimizer:
         _check("lr", lr, 0.0)
         self.lr = float(lr)
         self.t = 0  # steps taken
-        self._scratch = [(np.empty_like(p), np.empty_like(p)) for p in self.params]
 
     def step(self, grads) -> None:
         grads = list(grads)
@@ -42,15 +36,7 @@ class Optimizer:
             raise ValueError(f"got {len(grads)} gradients for {len(self.params)} parameters")
         self.t += 1
         for i, (p, g) in enumerate(zip(self.params, grads)):
-            self._update(i, p, g, *self._scratch[i])
-
-    def _decayed(self, p, g, out):
-        """g + λθ (weight decay), written into `out`; g itself when λ = 0."""
-        if not self.weight_decay:
-            return g
-        np.multiply(p, self.weight_decay, out=out)
-        out += g
-        return out
+            self._update(i, p, g)
 
 
 class SGD(Optimizer):
@@ -73,26 +59,18 @@ class SGD(Optimizer):
         self.nesterov, self.weight_decay = bool(nesterov), float(weight_decay)
         self.buffers = [None] * len(self.params)
 
-    def _update(self, i, p, g, tmp, direction):
-        g = self._decayed(p, g, direction)             # g ← g + λθ
+    def _update(self, i, p, g):
+        if self.weight_decay:
+            g = g + self.weight_decay * p              # g ← g + λθ
         if self.momentum:
             b = self.buffers[i]
             if b is None:
                 b = self.buffers[i] = g.copy()         # b ← g
             else:
                 b *= self.momentum                     # b ← μb + (1 − τ)g
-                if self.dampening:
-                    np.multiply(g, 1.0 - self.dampening, out=tmp)
-                    b += tmp
-                else:
-                    b += g
-            if self.nesterov:
-                np.multiply(b, self.momentum, out=tmp)
-                g = np.add(g, tmp, out=direction)      # g ← g + μb
-            else:
-                g = b                                  # g ← b
-        np.multiply(g, self.lr, out=tmp)
-        p -= tmp                                       # θ ← θ − γg
+                b += (1.0 - self.dampening) * g
+            g = g + self.momentum * b if self.nesterov else b
+        p -= self.lr * g                               # θ ← θ − γg
 
 
 class Adam(Optimizer):
@@ -118,33 +96,20 @@ class Adam(Optimizer):
         self.m = [np.zeros_like(p) for p in self.params]
         self.v = [np.zeros_like(p) for p in self.params]
 
-    def _update(self, i, p, g, tmp, direction):
+    def _update(self, i, p, g):
         beta1, beta2 = self.betas
         m, v = self.m[i], self.v[i]
-        g = self._decayed(p, g, direction)             # g ← g + λθ
-        np.subtract(g, m, out=tmp)
-        tmp *= 1.0 - beta1
-        m += tmp                                       # m ← β₁m + (1 − β₁)g, as torch's lerp
+        if self.weight_decay:
+            g = g + self.weight_decay * p              # g ← g + λθ
+        m += (1.0 - beta1) * (g - m)                   # m ← β₁m + (1 − β₁)g, as torch's lerp
         v *= beta2
-        np.multiply(g, 1.0 - beta2, out=tmp)
-        tmp *= g
-        v += tmp                                       # v ← β₂v + (1 − β₂)g²
+        v += (1.0 - beta2) * g * g                     # v ← β₂v + (1 − β₂)g²
         bias1 = 1.0 - beta1 ** self.t
         bias2 = 1.0 - beta2 ** self.t
         if self.eps_inside_sqrt:                       # θ ← θ − γ (m̂ / √(v̂ + ε))
-            np.divide(v, bias2, out=tmp)
-            tmp += self.eps
-            np.sqrt(tmp, out=tmp)
-            np.divide(m, bias1, out=direction)
-            direction /= tmp
-            direction *= self.lr
+            p -= (m / bias1) / np.sqrt(v / bias2 + self.eps) * self.lr
         else:                                          # θ ← θ − (γ / (1 − β₁ᵗ)) m / (√v / √(1 − β₂ᵗ) + ε)
-            np.sqrt(v, out=tmp)
-            tmp /= bias2 ** 0.5
-            tmp += self.eps
-            np.multiply(m, self.lr / bias1, out=direction)
-            direction /= tmp
-        p -= direction
+            p -= (self.lr / bias1) * m / (np.sqrt(v) / bias2 ** 0.5 + self.eps)
 
 
 class StepLR:
