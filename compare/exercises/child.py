@@ -1,92 +1,81 @@
-"""The checker's own process: import the student's copy, run the checks, report each as JSON.
+"""The child process that runs the student's code and only returns values.
 
-compare.exercises.check starts this module with a job (JSON, in argv[1]):
-the exercise folder, the project root, the MNIST root, the exercise numbers
-to check, and whether to run the last, whole-network check. The folder goes
-first on sys.path, so `import scratchnet` is the student's copy (Context
-asserts it). One JSON object per line goes to the original stdout:
+compare.exercises.check starts it with the exercise folder, the project root,
+the MNIST root and the read end of a pipe whose write end only the grader
+holds. It runs in a process group of its own, and first forks a watchdog that
+kills the whole group (the child and anything the student's code started) as
+soon as that pipe closes, which happens when the grader exits for any reason,
+SIGKILL included; the child also asks the kernel for SIGKILL when its parent
+dies. Then it reads lines from its stdin, each a JSON list of check keys, and
+for each check runs every case on the student's code, writing one JSON object
+per line to the original stdout:
 
-    {"event": "start", "number": 3}
-    {"event": "row", "number": 3, "status": ..., "error": ..., ...}
-    {"event": "done"}
+    {"event": "ready"}
+    {"event": "start", "key": "backprop"}
+    {"event": "case", "key": "backprop", "index": 0, "outputs": [...]}   (or "raised": ...)
+    {"event": "end", "key": "backprop"}
 
-Whatever the student's code prints goes to stderr. The parent enforces the
-time limits: it kills this process when an exercise takes too long.
+It judges nothing: the grader compares the outputs with the truth in its own
+process, so nothing the student's code does here can change a verdict. What
+the student's code prints goes to stderr, and it reads an empty stdin.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
-from pathlib import Path
-
-FINAL = "final"     # the number of the last, whole-network check
 
 
-def cases_of(key: str):
-    from . import derivatives, layers, optimizers
-    return {"activations": derivatives.activation_cases, "costs": derivatives.cost_cases,
-            "backprop": derivatives.backprop_cases, "dropout": layers.dropout_cases,
-            "batchnorm": layers.batch_norm_cases, "sgd": optimizers.sgd_cases,
-            "adam": optimizers.adam_cases, "steplr": optimizers.steplr_cases,
-            "problem1": optimizers.problem1_cases}.get(key)
-
-
-CHECKED_BY_HAND = ("loop", FINAL)   # keys checked by watching rather than by cases
-
-
-def run_check(ctx, key: str) -> dict:
-    """The row of one exercise (by table key) or of the last check; never raises."""
-    from .grading import grade, raised
-
+def watchdog(fd: int) -> None:
+    """Fork a process that kills this process group when `fd` (the grader's pipe) closes."""
     try:
-        if key == "loop":
-            from .loop import loop_row
-            return loop_row(ctx)
-        if key == FINAL:
-            from .lockstep import lockstep_row
-            return lockstep_row(ctx)
-        return grade(cases_of(key)(ctx), ctx.folder)
-    except NotImplementedError as err:
-        return {"status": "not written yet", "error": None, "case": None, "diagnosis": None,
-                "detail": str(err)}
-    except (Exception, SystemExit) as err:
-        return {"status": "wrong", "error": None, "case": None,
-                "diagnosis": raised(err, ctx.folder), "detail": None}
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)        # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.fork() == 0:
+        os.closerange(0, fd)
+        os.closerange(fd + 1, 4096)
+        try:
+            while os.read(fd, 1):
+                pass
+        finally:
+            os.killpg(0, signal.SIGKILL)
+    os.close(fd)
 
 
 def main() -> None:
-    job = json.loads(sys.argv[1])
+    folder, root, data_root, fd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    watchdog(fd)
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-    os.dup2(2, 1)                                   # student prints go to stderr
-    sys.stdout = sys.stderr
-    sys.path[:0] = [job["folder"], job["root"]]
+    commands = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    os.dup2(2, 1)                                    # the student's prints go to stderr
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)     # and its input() reads nothing
+    sys.stdout, sys.stdin = sys.stderr, open(os.devnull, encoding="utf-8")
+    sys.path[:0] = [folder, root]
 
     import torch
     from threadpoolctl import threadpool_limits
 
-    from .context import Context
-    from .table import BY_NUMBER
+    from compare.exercises.checks import cases_of
+    from compare.exercises.code import student
+    from compare.exercises.grading import attempt
+    from compare.exercises.values import encode
 
     torch.set_num_threads(1)                        # tiny matrices: threads only cost time
     threadpool_limits(1)
+    code = student(folder)
 
     def emit(**event):
         out.write(json.dumps(event) + "\n")
 
-    ctx = Context(Path(job["folder"]), job["data_root"])
-    all_passed = True
-    for number in job["exercises"]:
-        exercise = BY_NUMBER[number]
-        emit(event="start", number=number)
-        row = run_check(ctx, exercise.key)
-        all_passed &= row["status"] == "passed" or not exercise.in_scratchnet
-        emit(event="row", number=number, **row)
-    if job["final"] and all_passed:
-        emit(event="start", number=FINAL)
-        emit(event="row", number=FINAL, **run_check(ctx, FINAL))
-    emit(event="done")
-
-
-if __name__ == "__main__":
-    main()
+    emit(event="ready")
+    for line in commands:
+        for key in json.loads(line):
+            emit(event="start", key=key)
+            for index, case in enumerate(cases_of(key, data_root)):
+                result = attempt(case, code, code.folder)
+                emit(event="case", key=key, index=index,
+                     **{k: encode(v) if k == "outputs" else str(v) for k, v in result.items()})
+            emit(event="end", key=key)
