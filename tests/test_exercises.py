@@ -370,7 +370,7 @@ def test_the_childs_processes_die_with_the_grader(sig, tmp_path, solved, mnist_r
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(p) for p in pids)
-    assert not list(tmp.iterdir())                                 # no temporary file stays
+    assert not [p for p in tmp.iterdir() if not p.name.startswith("torchinductor")]  # torch's cache
 
 
 # ================================================================ correct code in other styles
@@ -424,8 +424,10 @@ def test_correct_code_in_another_style_passes(exercise, function, make, mnist_ro
 
 
 # ================================================================ exercise 10: idioms and proofs
-def _loop(*, count="tensor", backward=1, order="zbs", evaluate_on="test"):
-    """A homework-style train() with a choice of accuracy idiom and of mistakes."""
+def _loop(*, count="tensor", backward=1, order="zbs", evaluate_on="test", eval_mode=True,
+          train_every_epoch=True):
+    """A homework-style train() with a choice of accuracy idiom and of mistakes (with no "s"
+    in `order`, the step comes after the batch loop)."""
     import torch
     import torch.nn as nn
     import torch.optim as optim
@@ -438,8 +440,9 @@ def _loop(*, count="tensor", backward=1, order="zbs", evaluate_on="test"):
         else:
             optimizer = optim.Adam(network.parameters(), lr=eta, betas=(0.9, 0.999), weight_decay=1e-4)
         accuracies = []
-        for _ in range(epochs):
-            network.train()
+        for epoch in range(epochs):
+            if train_every_epoch or epoch == 0:
+                network.train()
             for images, labels in train_loader:
                 loss = None
                 for what in order:
@@ -451,7 +454,10 @@ def _loop(*, count="tensor", backward=1, order="zbs", evaluate_on="test"):
                         loss = criterion(network(images), labels)
                         for k in range(backward):
                             loss.backward(retain_graph=k + 1 < backward)
-            network.eval()
+            if "s" not in order:
+                optimizer.step()
+            if eval_mode:
+                network.eval()
             correct, total, per_batch = 0, 0, []
             with torch.no_grad():
                 for images, labels in (test_loader if evaluate_on == "test" else train_loader):
@@ -528,11 +534,17 @@ def test_the_homeworks_problem3_loop_steps_once_per_epoch(solved, tmp_path, mnis
 
 
 # ================================================================ the catalogue, and what it must not name
+LOOP_PLANTS = {"step_once_per_epoch": dict(order="zb"), "zero_grad_missing": dict(order="bs"),
+               "eval_never_set": dict(eval_mode=False), "train_not_reset": dict(train_every_epoch=False)}
+
+
 @pytest.mark.parametrize("mistake", mistakes.MISTAKES, ids=lambda m: m.key)
 def test_each_catalogued_mistake_is_named(mistake, mnist_root):
     for function in mistake.functions:
         assert function in {t.qualname for t in BY_NUMBER[mistake.exercise].targets}
-    row = grade_here(planted(mistake), mistake.exercise, mnist_root)
+    code = planted(mistake) if mistake.make else planted(
+        "train", lambda ref: _loop(**LOOP_PLANTS[mistake.key]))
+    row = grade_here(code, mistake.exercise, mnist_root)
     assert row["status"] == "wrong", row
     assert row["diagnosis"].startswith(mistake.name), row
 

@@ -12,26 +12,18 @@ on_row to follow progress.
 """
 from __future__ import annotations
 
-import collections
-import json
-import os
-import queue
-import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import FINAL, judge, warm
+from .child import Child
 from .table import BY_NUMBER, EXERCISES, MARKER
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TIME_LIMIT = 30.0      # seconds per exercise; a complete copy needs a few
 STARTUP = 60.0                 # seconds the child may take to import torch and begin
 FINAL_TITLE = "whole network vs torchnet, lock-step"
-BOOT = "import sys; sys.path.insert(0, sys.argv[2]); from compare.exercises.child import main; main()"
 
 
 class NotACopy(Exception):
@@ -52,70 +44,6 @@ class Row:
     @property
     def passed(self) -> bool:
         return self.status == "passed"
-
-
-class Child:
-    """One child process: commands in on stdin, events out on stdout, stderr kept in memory."""
-
-    def __init__(self, folder: Path, data_root: Path):
-        read, self._alive = os.pipe()            # the child's watchdog waits for this to close
-        self.process = subprocess.Popen(
-            [sys.executable, "-B", "-c", BOOT, str(folder), str(ROOT), str(data_root), str(read)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(read,), start_new_session=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-        os.close(read)
-        self.events: queue.Queue = queue.Queue()
-        self.log = collections.deque(maxlen=100)
-        self.threads = [threading.Thread(target=self._read, daemon=True),
-                        threading.Thread(target=self._keep_log, daemon=True)]
-        for thread in self.threads:
-            thread.start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            try:
-                self.events.put(json.loads(line))
-            except ValueError:
-                continue
-        self.events.put(None)                    # the child closed its output: it died
-
-    def _keep_log(self):
-        for line in self.process.stderr:
-            self.log.append(line.decode("utf-8", errors="replace"))
-
-    def tail(self, chars: int = 400) -> str:
-        self.process.poll()
-        return "".join(self.log).strip()[-chars:]
-
-    def send(self, keys: list[str]) -> None:
-        try:
-            self.process.stdin.write((json.dumps(keys) + "\n").encode())
-            self.process.stdin.flush()
-        except OSError:
-            pass                                 # it died; the events will say so
-
-    def next(self, deadline: float) -> dict:
-        try:
-            event = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            return {"event": "overran"}
-        return {"event": "died"} if event is None else event
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)   # the child and anything it started
-        except (ProcessLookupError, PermissionError):
-            self.process.kill()
-        self.process.wait()
-        os.close(self._alive)
-        for thread in self.threads:
-            thread.join(timeout=5)
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            try:
-                stream.close()
-            except OSError:
-                pass
 
 
 def _title(key: str) -> str:

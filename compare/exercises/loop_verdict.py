@@ -20,7 +20,7 @@ import torch
 
 from .grading import ROUND_OFF, relative_error, scale_of
 from .loop import BATCH, RUNS, SIZES, TRAIN_IMAGES, mnist_subsets
-from .mistakes import BY_KEY
+from .mistakes import MISTAKES
 from .table import LOCKSTEP_BOUND
 from .verdict import row
 
@@ -30,7 +30,7 @@ EXPECTED = {"SGD": dict(momentum=0.8, nesterov=True, weight_decay=1e-4, dampenin
 
 
 def _named(key: str, fact: str) -> str:
-    mistake = BY_KEY[key]
+    mistake = next(m for m in MISTAKES if m.key == key)
     return f"{mistake.name}: {fact}; {mistake.fix}"
 
 

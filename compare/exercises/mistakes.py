@@ -1,21 +1,16 @@
 """The catalogue of common mistakes, each with the small function that makes it.
 
-An entry names a mistake (`name`, what the diagnosis says), explains the fix
-(`fix`), and gives `make(ref)`: from the reference implementation of the
-function (a method's plain function), the mistaken one, with the same
-signature. Most wrap the reference and change one thing; none reads or edits
-scratchnet's source, so scratchnet can be renamed and reformatted freely.
-
-The grader runs a mistake's function on a failing case (compare.exercises.verdict)
-and names it only when its outputs equal the student's to round-off on every
-failing case. The tests plant each mistake by overriding the function with
-make(ref) and require that it is named. Exercise 10's mistakes are recognized by
-counting calls while the loop runs (compare.exercises.loop); their functions
-are there to plant them.
+An entry has a `name` (what the diagnosis says), a `fix`, and `make(ref)`: from
+the reference function (a method's plain function), the mistaken one. Most wrap
+the reference and change one thing; none reads scratchnet's source text. The
+grader (verdict.py) names a mistake only when its function gives the student's
+outputs on every failing case; the tests plant each by overriding the function
+with it. Exercise 10's are proven by counted calls (loop_verdict.py) instead.
 """
 from __future__ import annotations
 
 import contextlib
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,31 +24,25 @@ class Mistake:
     functions: tuple        # the qualified names it can be made in
     name: str               # what the diagnosis calls it
     fix: str
-    make: Callable          # make(reference function) -> the mistaken function
-
-    @property
-    def diagnosis(self) -> str:
-        return f"{self.name}: {self.fix}"
+    make: Callable | None   # make(reference function) -> the mistaken function (None: exercise 10)
 
 
 def _m(key, exercise, functions, name, fix, make):
-    functions = (functions,) if isinstance(functions, str) else tuple(functions)
-    return Mistake(key, exercise, functions, name, fix, make)
+    return Mistake(key, exercise, (functions,) if isinstance(functions, str) else functions,
+                   name, fix, make)
 
 
 @contextlib.contextmanager
 def _set(obj, **values):
-    """obj's attributes (or, for a dict, its items) changed for the duration."""
-    get = obj.__getitem__ if isinstance(obj, dict) else lambda k: getattr(obj, k)
-    put = obj.__setitem__ if isinstance(obj, dict) else lambda k, v: setattr(obj, k, v)
-    saved = {k: get(k) for k in values}
+    """obj's attributes (a module's globals too) changed for the duration."""
+    saved = {k: getattr(obj, k) for k in values}
     for k, v in values.items():
-        put(k, v)
+        setattr(obj, k, v)
     try:
         yield
     finally:
         for k, v in saved.items():
-            put(k, v)
+            setattr(obj, k, v)
 
 
 def _with(ref, **changes):
@@ -65,7 +54,7 @@ def _with(ref, **changes):
 
 
 def _grads(change):
-    """Network.backprop with change(k, grad, self, X) applied to ∂C/∂W (k even) and ∂C/∂b (odd)."""
+    """Network.backprop with change(k, grad, X) applied to ∂C/∂W (k even) and ∂C/∂b (k odd)."""
     def make(ref):
         def backprop(self, X, y):
             loss, grads = ref(self, X, y)
@@ -77,19 +66,14 @@ def _grads(change):
 
 def _no_dropout_backward(ref):
     def backprop(self, X, y):
-        with _set(ref.__globals__, dropout_backward=lambda grad, mask: grad):
+        with _set(sys.modules[ref.__module__], dropout_backward=lambda grad, mask: grad):
             return ref(self, X, y)
     return backprop
 
 
-def _unstable_softmax(ref):
-    def value_and_delta(z, y):
-        n, e = len(y), np.exp(z)
-        p = e / e.sum(axis=1, keepdims=True)
-        delta = p.copy()
-        delta[np.arange(n), y] -= 1.0
-        return float(-np.log(p[np.arange(n), y]).mean()), delta / n
-    return value_and_delta
+def _unstable_softmax(z, y):
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return float(-np.log(p[np.arange(len(y)), y]).mean()), (p - np.eye(z.shape[1])[y]) / len(y)
 
 
 def _bn_constant_var(ref):
@@ -132,23 +116,19 @@ def _lr_in_buffer(ref):
 def _steplr_early(ref):
     def step(self):
         self.epoch += 1
-        if (self.epoch - 1) % self.step_size == 0:
-            self.optimizer.lr *= self.gamma
+        self.optimizer.lr *= self.gamma if (self.epoch - 1) % self.step_size == 0 else 1.0
     return step
 
 
 def _homework_adam(correct: bool, inside: bool):
     def adams(grad, init, n_epochs=5000, eta=1e-4, gamma=0.9, beta=0.99, epsilon=1e-8):
-        params, v, s, path = np.array(init, dtype=np.float64), 0.0, 0.0, []
-        path.append(params)
-        for j in range(n_epochs):
-            g = np.array(grad(params))
+        path, v, s = [np.array(init, dtype=np.float64)], 0.0, 0.0
+        for j in range(1, n_epochs + 1):
+            g = np.array(grad(path[-1]))
             v, s = gamma * v + (1 - gamma) * g, beta * s + (1 - beta) * g * g
-            v_hat = v / (1 - gamma ** (j + 1)) if correct else v
-            s_hat = s / (1 - beta ** (j + 1)) if correct else s
-            params = params - eta * v_hat / (np.sqrt(s_hat + epsilon) if inside
-                                             else np.sqrt(s_hat) + epsilon)
-            path.append(params)
+            v_hat, s_hat = (v / (1 - gamma ** j), s / (1 - beta ** j)) if correct else (v, s)
+            root = np.sqrt(s_hat + epsilon) if inside else np.sqrt(s_hat) + epsilon
+            path.append(path[-1] - eta * v_hat / root)
         return np.array(path)
     return lambda ref: adams
 
@@ -159,54 +139,14 @@ def _heavy_ball_average(ref):
     return gd_with_mom
 
 
-def _loop(mistake: str):
-    """The reference loop with one of exercise 10's mistakes."""
-    def make(ref):
-        def train(network, train_loader, test_loader, epochs, eta, optimizer_type):
-            import torch
-            if mistake == "step_once_per_epoch":
-                return _step_once_per_epoch(ref, network, train_loader, test_loader, epochs, eta,
-                                            optimizer_type)
-            changes = {"eval_never_set": dict(eval=lambda: network),       # (eval() calls train(False))
-                       "train_not_reset": dict(train=lambda mode=True: network if mode else
-                                               torch.nn.Module.train(network, False))}
-            with _set(network, **changes.get(mistake, {})), \
-                    _set(torch.optim.Optimizer, **({"zero_grad": lambda self, set_to_none=True: None}
-                                                   if mistake == "zero_grad_missing" else {})):
-                return ref(network, train_loader, test_loader, epochs, eta, optimizer_type)
-        return train
-    return make
-
-
-def _step_once_per_epoch(ref, network, train_loader, test_loader, epochs, eta, optimizer_type):
-    """The homework's Problem 3 loop: optimizer.step() after the batch loop."""
-    import torch
-    optimizer = ref.__globals__["optim"].SGD(network.parameters(), lr=eta, momentum=0.8,
-                                             nesterov=True, weight_decay=1e-4)
-    accuracies = []
-    for _ in range(epochs):
-        network.train()
-        for images, labels in train_loader:
-            optimizer.zero_grad()
-            torch.nn.functional.cross_entropy(network(images), labels).backward()
-        optimizer.step()
-        network.eval()
-        with torch.no_grad():
-            right = sum(int((network(x).argmax(1) == y).sum()) for x, y in test_loader)
-        accuracies.append(right / len(test_loader.dataset))
-    return accuracies
-
-
 _BOTH_COSTS = ("CrossEntropy.value_and_delta", "Quadratic.value_and_delta")
 
 MISTAKES = (
     # 1. activation derivatives
-    _m("f_prime_at_a", 1, "sigmoid_prime", "f′ taken at a instead of z",
+    _m("f_prime_at_a", 1, ("sigmoid_prime", "tanh_prime"), "f′ taken at a instead of z",
        "a is already f(z), so σ′(z) = a(1 − a) and tanh′(z) = 1 − a²; applying f to a again "
-       "gives f′(a)", lambda ref: lambda z, a: ref(a, 1.0 / (1.0 + np.exp(-a)))),
-    _m("f_prime_at_a_tanh", 1, "tanh_prime", "f′ taken at a instead of z",
-       "a is already f(z), so tanh′(z) = 1 − a²; applying tanh to a again gives tanh′(a)",
-       lambda ref: lambda z, a: ref(a, np.tanh(a))),
+       "gives f′(a)", lambda ref: lambda z, a: ref(a, np.tanh(a) if ref.__name__ == "tanh_prime"
+                                                   else 1.0 / (1.0 + np.exp(-a)))),
     _m("sigmoid_prime_overflow", 1, "sigmoid_prime", "σ′ as e^−z/(1 + e^−z)², which overflows",
        "for z ≤ −710, e^−z is infinite and the ratio is NaN; σ′ = a(1 − a), from the a you are "
        "given, is exact for every z", lambda ref: lambda z, a: np.exp(-z) / (1.0 + np.exp(-z)) ** 2),
@@ -222,13 +162,12 @@ MISTAKES = (
     _m("sign_flipped", 2, _BOTH_COSTS, "δ_L with its sign flipped",
        "∂C/∂z_L = (softmax(z_L) − onehot(y)) / N: prediction minus target",
        lambda ref: lambda z, y: (ref(z, y)[0], -ref(z, y)[1])),
-    _m("missing_sigma_prime", 2, "Quadratic.value_and_delta",
-       "the quadratic cost's δ_L without ⊙ σ′(z_L)",
-       "the output layer is a = σ(z_L), so δ_L = (a − y) ⊙ a(1 − a) / N",
-       lambda ref: lambda z, y: (ref(z, y)[0], (1 / (1 + np.exp(-z)) - np.eye(z.shape[1])[y]) / len(y))),
+    _m("missing_sigma_prime", 2, "Quadratic.value_and_delta", "the quadratic cost's δ_L without "
+       "⊙ σ′(z_L)", "the output layer is a = σ(z_L), so δ_L = (a − y) ⊙ a(1 − a) / N", lambda ref:
+       lambda z, y: (ref(z, y)[0], (1 / (1 + np.exp(-z)) - np.eye(z.shape[1])[y]) / len(y))),
     _m("unstable_softmax", 2, "CrossEntropy.value_and_delta", "softmax not numerically stable",
        "exp overflows for logits near 1000 and gives NaN; subtract each row's largest logit "
-       "first, as log_softmax does", _unstable_softmax),
+       "first, as log_softmax does", lambda ref: _unstable_softmax),
     # 3. backprop
     _m("missing_f_prime", 3, "Network.backprop", "missing f′",
        "BP2 is δ_l = (δ_{l+1} W_{l+1}) ⊙ f′(z_l); the ⊙ f′(z_l) was left out",
@@ -243,9 +182,8 @@ MISTAKES = (
        "the units the forward pass dropped get no gradient: apply dropout_backward(…, mask) "
        "to δ_{l+1} W_{l+1} before the ⊙ f′", _no_dropout_backward),
     # 4. dropout
-    _m("mask_not_applied", 4, "dropout_backward", "dropout mask not applied",
-       "the forward pass multiplied by the mask, so the backward step multiplies by it too",
-       lambda ref: lambda grad, mask: grad),
+    _m("mask_not_applied", 4, "dropout_backward", "dropout mask not applied", "the forward pass "
+       "multiplied by the mask, so the backward step does too", lambda ref: lambda grad, mask: grad),
     _m("mask_not_rescaled", 4, "dropout_backward", "dropout mask not rescaled",
        "the mask holds 1/(1 − p) for kept units, not 1: multiply by the mask itself, not by "
        "(mask > 0)", lambda ref: lambda grad, mask: grad * (mask > 0)),
@@ -256,9 +194,8 @@ MISTAKES = (
     _m("bn_constant_var", 5, "BatchNorm.backward", "the batch variance treated as a constant",
        "the term −x̂ Σ_samples(g ⊙ x̂), from the variance's dependence on z, is missing",
        _bn_constant_var),
-    _m("bn_missing_gamma", 5, "BatchNorm.backward", "γ left out of ∂C/∂x̂",
-       "y = γ x̂ + β, so ∂C/∂x̂ = ∂C/∂y ⊙ γ",
-       lambda ref: _with(ref, gamma=lambda self: np.ones_like(self.gamma))),
+    _m("bn_missing_gamma", 5, "BatchNorm.backward", "γ left out of ∂C/∂x̂", "y = γ x̂ + β, so "
+       "∂C/∂x̂ = ∂C/∂y ⊙ γ", lambda ref: _with(ref, gamma=lambda self: np.ones_like(self.gamma))),
     # 6. SGD
     _m("nesterov_no_lookahead", 6, "SGD._update", "Nesterov without the look-ahead",
        "with nesterov=True the step is g + μb (the gradient plus a look-ahead along the "
@@ -288,9 +225,8 @@ MISTAKES = (
     _m("steplr_early", 8, "StepLR.step", "StepLR decays one epoch early",
        "after e calls lr = lr₀ γ^⌊e/step_size⌋: the first decay comes after step_size calls, "
        "not at the first", _steplr_early),
-    _m("steplr_not_on_optimizer", 8, "StepLR.step", "the optimizer's lr never changes",
-       "the rate the optimizer uses is self.optimizer.lr: multiply that one by γ",
-       lambda ref: lambda self: None),
+    _m("steplr_not_on_optimizer", 8, "StepLR.step", "the optimizer's lr never changes", "the rate "
+       "the optimizer uses is self.optimizer.lr: multiply that one by γ", lambda ref: lambda self: None),
     # 9. Problem 1
     _m("heavy_ball_average", 9, "homework_gd_with_mom", "momentum as an average",
        "the homework's heavy ball is v ← γv + ∇f(θ), not γv + (1 − γ)∇f(θ)", _heavy_ball_average),
@@ -300,18 +236,14 @@ MISTAKES = (
     _m("adams_eps_outside", 9, "homework_adams", "ε on the wrong side of the root",
        "the homework's Adam divides by √(ŝ + ε), torch's by √ŝ + ε",
        _homework_adam(correct=True, inside=False)),
-    # 10. the training loop (recognized by counting calls, see loop.py)
-    _m("step_once_per_epoch", 10, "train", "optimizer stepped once per epoch",
-       "optimizer.step() belongs inside the batch loop, once per batch", _loop("step_once_per_epoch")),
+    # 10. the training loop (proven by counted calls, see loop_verdict.py)
+    _m("step_once_per_epoch", 10, "train", "optimizer stepped once per epoch", "optimizer.step() "
+       "belongs inside the batch loop, once per batch", None),
     _m("zero_grad_missing", 10, "train", "gradients never zeroed",
        "loss.backward() adds into .grad, so each batch's gradient piles onto the last ones: "
-       "call optimizer.zero_grad() before every backward", _loop("zero_grad_missing")),
-    _m("eval_never_set", 10, "train", "eval mode never set",
-       "call network.eval() before testing: dropout and batch norm behave differently there",
-       _loop("eval_never_set")),
-    _m("train_not_reset", 10, "train", "training mode not set again after evaluation",
-       "call network.train() at the start of every epoch, since evaluation left the network "
-       "in eval mode", _loop("train_not_reset")),
+       "call optimizer.zero_grad() before every backward", None),
+    _m("eval_never_set", 10, "train", "eval mode never set", "call network.eval() before "
+       "testing: dropout and batch norm behave differently there", None),
+    _m("train_not_reset", 10, "train", "training mode not set again after evaluation", "call "
+       "network.train() at the start of every epoch: evaluation left it in eval mode", None),
 )
-
-BY_KEY = {m.key: m for m in MISTAKES}

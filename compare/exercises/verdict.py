@@ -34,7 +34,7 @@ def mistake_outputs(case: Case, mistake):
 
 
 def _explains(mistake, failure: Failure) -> bool:
-    if failure.outputs is None or failure.case.function not in mistake.functions:
+    if mistake.make is None or failure.outputs is None or failure.case.function not in mistake.functions:
         return False
     expected = mistake_outputs(failure.case, mistake)
     return expected is not None and same(failure.outputs, expected, failure.case.bound)
@@ -45,7 +45,7 @@ def diagnose(failures: list[Failure]) -> str:
     what the first failing output shows."""
     for mistake in MISTAKES:
         if all(_explains(mistake, f) for f in failures):
-            return mistake.diagnosis
+            return f"{mistake.name}: {mistake.fix}"
     first = failures[0]
     if first.outputs is None or first.message:
         return f"{first.name} {first.message}".strip()
