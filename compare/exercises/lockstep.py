@@ -14,7 +14,6 @@ whose swap brings the weights back within the bound is the one that causes it.
 """
 from __future__ import annotations
 
-import functools
 import types
 
 import numpy as np
@@ -22,6 +21,7 @@ import torch
 
 from .code import reference
 from .grading import Case
+from .loop import mnist_head
 from .table import BY_NUMBER, LOCKSTEP_BOUND
 from .verdict import row
 
@@ -40,15 +40,9 @@ SETTINGS = {   # label -> network options, optimizer, its options, StepLR (step_
 COST_CLASSES = {"quadratic": "Quadratic", "cross_entropy": "CrossEntropy"}
 
 
-@functools.lru_cache(maxsize=2)
 def mnist_batches(root) -> tuple[np.ndarray, np.ndarray]:
     """The first EPOCH·BATCH training images (one epoch, visited in order), float64 in [0, 1]."""
-    from torchvision.datasets import MNIST
-
-    data = MNIST(str(root), train=True, download=False)
-    n = EPOCH * BATCH
-    return (data.data[:n].reshape(n, -1).to(torch.float64).numpy() / 255.0,
-            data.targets[:n].numpy().astype(np.int64))
+    return tuple(t.numpy() for t in mnist_head(root, "train", EPOCH * BATCH))
 
 
 def swaps(label: str) -> list[int]:

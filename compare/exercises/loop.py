@@ -1,8 +1,8 @@
 """Exercise 10's cases: the student's training loop, watched while it runs (in the child).
 
 The loop trains the homework's network (in float64) on the first few hundred
-MNIST images, through DataLoaders over Subsets as the homework builds them,
-once per optimizer type. A Recorder notes, in order: each pass over either
+MNIST images, through DataLoaders as the homework's (over the images as
+vectors), once per optimizer type. A Recorder notes, in order: each pass over either
 loader and each batch it serves, each forward pass with its mode, each
 backward pass (and whether it found .grad already non-zero), each zero_grad
 (of the optimizer or the network) and each optimizer step with its settings;
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 from pathlib import Path
 
 import torch
@@ -26,24 +27,16 @@ RUNS = (("SGD", 2, 0.1), ("Adam", 1, 1e-3))        # optimizer_type, epochs, eta
 SETTINGS = ("lr", "momentum", "nesterov", "weight_decay", "dampening", "betas")
 
 
-def _to_vector(image: torch.Tensor) -> torch.Tensor:
-    return image.reshape(-1).to(torch.float64)
+@functools.lru_cache(maxsize=4)
+def mnist_head(root: Path, split: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first n images of a split as float64 vectors in [0, 1], and their labels
+    (read by the reference's own IDX reader: no torchvision to import)."""
+    from .code import reference
 
-
-@functools.lru_cache(maxsize=2)
-def mnist_subsets(root: Path):
-    """(train, test): Subsets of the first TRAIN_IMAGES and TEST_IMAGES images, as vectors."""
-    from torch.utils.data import Subset
-    from torchvision import datasets, transforms
-
-    to_vector = transforms.Compose([transforms.ToTensor(), transforms.Lambda(_to_vector)])
-    try:
-        train = datasets.MNIST(str(root), train=True, download=False, transform=to_vector)
-        test = datasets.MNIST(str(root), train=False, download=False, transform=to_vector)
-    except RuntimeError as err:
-        raise FileNotFoundError(f"MNIST not found under {root}/MNIST/raw (run `make data`): "
-                                f"{err}") from None
-    return Subset(train, range(TRAIN_IMAGES)), Subset(test, range(TEST_IMAGES))
+    mnist = importlib.import_module(reference().module("scratchnet").__name__ + ".mnist")
+    images, labels = mnist.load_raw(split, root)
+    return (torch.from_numpy(images[:n].reshape(n, -1) / 255.0),
+            torch.from_numpy(labels[:n].astype("int64")))
 
 
 def weights(net) -> list:
@@ -123,9 +116,10 @@ class Watched:
 
 
 def loaders(root: Path):
-    from torch.utils.data import DataLoader
+    from torch.utils.data import DataLoader, TensorDataset
 
-    train, test = mnist_subsets(root)
+    train = TensorDataset(*mnist_head(root, "train", TRAIN_IMAGES))
+    test = TensorDataset(*mnist_head(root, "test", TEST_IMAGES))
     shuffle = torch.Generator().manual_seed(0)       # the same batches for student and reference
     return (DataLoader(train, batch_size=BATCH, shuffle=True, generator=shuffle),
             DataLoader(test, batch_size=TEST_BATCH))

@@ -13,13 +13,11 @@ correct / total by a few 1e-8, while one image of the 100 is 0.01.
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import torch
 
 from .grading import ROUND_OFF, relative_error, scale_of
-from .loop import BATCH, RUNS, SIZES, TRAIN_IMAGES, mnist_subsets
+from .loop import BATCH, RUNS, SIZES, TEST_IMAGES, TRAIN_IMAGES, mnist_head
 from .mistakes import MISTAKES
 from .table import LOCKSTEP_BOUND
 from .verdict import row
@@ -143,19 +141,12 @@ def weight_error(mine, true) -> float:
     return max(float(relative_error(a, b, floor).max(initial=0.0)) for a, b in zip(mine, true))
 
 
-@functools.lru_cache(maxsize=2)
-def test_images(root):
-    _, test = mnist_subsets(root)
-    return (torch.stack([test[i][0] for i in range(len(test))]),
-            torch.tensor([test[i][1] for i in range(len(test))]))
-
-
 def own_accuracy(snapshot, root) -> tuple[int, int]:
     """(correct, total): the homework's network with these weights, on the test images."""
     from .code import reference
 
     net = reference().module("loop").Network(SIZES).to(torch.float64)
-    images, labels = test_images(root)
+    images, labels = mnist_head(root, "test", TEST_IMAGES)
     with torch.no_grad():
         for p, value in zip(net.parameters(), snapshot):
             p.copy_(torch.from_numpy(np.asarray(value, dtype=np.float64)))

@@ -19,7 +19,7 @@ from .grading import Case
 from .table import LOCKSTEP_BOUND
 
 STEPS = 150
-SCHEDULE = (STEPS // 2, 0.5)     # exercise 6: StepLR(step_size, gamma), stepped after every step
+SCHEDULE = (STEPS // 2, 0.5)     # exercise 6: after this step, a StepLR (step_size 1) multiplies lr by γ
 SHAPES = ((4, 3), (3,))          # a weight matrix and a bias vector
 NAMES = tuple(f"θ ({'×'.join(map(str, s))})" for s in SHAPES)
 
@@ -39,11 +39,11 @@ def student_run(code, kind, options, start, grad_fn, schedule=None) -> list:
     """Code's optimizer on copies of `start`: the parameters after every step (row 0: the start)."""
     params = [p.copy() for p in start]
     optimizer = code.get(f"{kind}._update")(params, **options)
-    scheduler = code.real.get("StepLR.step")(optimizer, *schedule) if schedule else None
+    scheduler = code.real.get("StepLR.step")(optimizer, 1, schedule[1]) if schedule else None
     snapshots = [[p.copy() for p in params]]
     for t in range(STEPS):
         optimizer.step(grad_fn(params, t))
-        if scheduler:
+        if scheduler and t + 1 == schedule[0]:
             scheduler.step()
         snapshots.append([p.copy() for p in params])
     return [np.stack([snap[i] for snap in snapshots]) for i in range(len(SHAPES))]
@@ -53,13 +53,13 @@ def torch_run(kind, options, start, grad_fn, schedule=None) -> list:
     """The same with torch.optim and torch's StepLR: [(name, trajectory)]."""
     params = [torch.tensor(p, requires_grad=True) for p in start]
     optimizer = getattr(torch.optim, kind)(params, **options)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, *schedule) if schedule else None
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1, schedule[1]) if schedule else None
     snapshots = [[p.detach().numpy().copy() for p in params]]
     for t in range(STEPS):
         for p, g in zip(params, grad_fn([q.detach().numpy() for q in params], t)):
             p.grad = torch.from_numpy(g)
         optimizer.step()
-        if scheduler:
+        if scheduler and t + 1 == schedule[0]:
             scheduler.step()
         snapshots.append([p.detach().numpy().copy() for p in params])
     return [(name, np.stack([snap[i] for snap in snapshots])) for i, name in enumerate(NAMES)]
