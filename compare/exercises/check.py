@@ -86,7 +86,7 @@ class Session:
             self.child.send(pending)
             for key, result, seconds in _follow(self.child, pending, self.data_root, time_limit,
                                                 self.on_start):
-                if "status" in result and result.get("stopped"):
+                if result.get("stopped"):
                     self._drop()
                 yield key, result, seconds
 

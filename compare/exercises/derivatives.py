@@ -6,6 +6,10 @@ batch-norm backward steps, so a mistake in exercise 1 never shows up as one in
 exercise 3. Every input (weights, batches, dropout masks) is drawn here from
 fixed seeds, the same in the child that runs the student's code and in the
 grader that computes the truth. Exercises 4 and 5 are in layers.py.
+
+The freedom a correct answer has: any formula and any order of operations
+(relative error 1e-10 after round-off, grading.py), f′ from z or from a, any
+intermediate arrays; the outputs' type, shape and dtype are fixed.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Each layer is checked on its own arrays, in float64: dropout with masks of
 three rates, batch norm in training mode (two batch sizes) and in evaluation
 mode, with γ, β and the running statistics moved away from their defaults so
-they all matter.
+they all matter. The freedom a correct answer has is that of derivatives.py.
 """
 from __future__ import annotations
 

@@ -9,7 +9,9 @@ against the reference loop's on the same batches, or the returned accuracy
 against what the student's own network scores on the test images at the
 moment it was evaluated. Accuracies agree when within ACCURACY_TOLERANCE: a
 count divided in float32, or the mean of per-batch accuracies, is off from
-correct / total by a few 1e-8, while one image of the 100 is 0.01.
+correct / total by a few 1e-8, while one image of the 100 is 0.01. Also free:
+zero_grad of the optimizer or of the network, with or without no_grad() when
+evaluating, any loss object that computes the cross-entropy.
 """
 from __future__ import annotations
 

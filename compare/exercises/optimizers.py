@@ -9,6 +9,11 @@ reads the rate once, or keeps it inside the momentum buffer, shows there. The
 homework's Adam (ε inside the root) has no torch.optim counterpart: its truth
 is adam_inside below, written from the homework's equations, and Problem 1's
 Adam is checked against the homework's own code (compare.reference).
+
+The freedom a correct answer has: any order of operations (1e-9 over the
+whole trajectory), buffers updated in place or replaced, anything kept on
+the optimizer; what is fixed is the algorithm, that the parameter arrays
+themselves change, and that the rate is read when it is used.
 """
 from __future__ import annotations
 
