@@ -425,7 +425,7 @@ def test_correct_code_in_another_style_passes(exercise, function, make, mnist_ro
 
 # ================================================================ exercise 10: idioms and proofs
 def _loop(*, count="tensor", backward=1, order="zbs", evaluate_on="test", eval_mode=True,
-          train_every_epoch=True):
+          train_every_epoch=True, smoothing=0.0):
     """A homework-style train() with a choice of accuracy idiom and of mistakes (with no "s"
     in `order`, the step comes after the batch loop)."""
     import torch
@@ -433,7 +433,7 @@ def _loop(*, count="tensor", backward=1, order="zbs", evaluate_on="test", eval_m
     import torch.optim as optim
 
     def train(network, train_loader, test_loader, epochs, eta, optimizer_type):
-        criterion = nn.CrossEntropyLoss()
+        criterion = nn.CrossEntropyLoss(label_smoothing=smoothing)
         if optimizer_type == "SGD":
             optimizer = optim.SGD(network.parameters(), lr=eta, momentum=0.8, nesterov=True,
                                   weight_decay=1e-4)
@@ -464,8 +464,9 @@ def _loop(*, count="tensor", backward=1, order="zbs", evaluate_on="test", eval_m
                     hits = network(images).argmax(dim=1) == labels
                     correct, total = correct + hits.sum(), total + len(labels)
                     per_batch.append(hits.float().mean().item())
-            accuracies.append((correct / total).item() if count == "tensor"
-                              else sum(per_batch) / len(per_batch))
+            accuracies.append((correct / total).item() if count == "tensor" else
+                              100 * correct.item() / total if count == "percent" else
+                              sum(per_batch) / len(per_batch))
         return accuracies
     return train
 
@@ -484,6 +485,10 @@ LOOP_MISTAKES = [   # (knobs, what the diagnosis must say, what it must not)
      "never zeroed"),
     (dict(evaluate_on="train"), "test_loader was never read: the evaluation ran on train_loader",
      "optimizer step"),
+    (dict(smoothing=0.1), "after epoch 1 the weights differ from the reference loop's on the same "
+     "batches", "test accuracy"),
+    (dict(count="percent"), "after epoch 1, but the network as your loop evaluated it classifies",
+     "weights differ"),
 ]
 
 
