@@ -57,6 +57,7 @@ class Session:
         self.folder, self.data_root, self.on_start, self.child = folder, data_root, on_start, None
 
     def __enter__(self):
+        self.child = Child(self.folder, self.data_root)     # it starts while the grader does
         return self
 
     def __exit__(self, *exc):
@@ -71,9 +72,10 @@ class Session:
         """Yield (key, row dict, seconds) for each check key, in order."""
         pending = list(keys)
         while pending:
-            if self.child is None:
-                self.child = Child(self.folder, self.data_root)
+            if self.child is None or not self.child.ready:
+                self.child = self.child or Child(self.folder, self.data_root)
                 event = self.child.next(time.monotonic() + STARTUP)
+                self.child.ready = event["event"] == "ready"
                 if event["event"] != "ready":
                     why = (f"did not start within {STARTUP:g} s" if event["event"] == "overran"
                            else "died")
@@ -140,9 +142,6 @@ def check(folder: Path | str, only=None, data_root: Path | str = "data",
     The last, whole-network check runs when all exercises are checked and
     exercises 1–8 pass; otherwise its row says "not run".
     """
-    import torch
-
-    torch.set_num_threads(1)        # the truths are tiny computations: more threads only contend
     folder, data_root = Path(folder).resolve(), Path(data_root).resolve()
     if not (folder / "scratchnet").is_dir() or not (folder / MARKER).is_file():
         raise NotACopy(f"{folder} is not an exercise copy; make one with "
@@ -162,8 +161,8 @@ def check(folder: Path | str, only=None, data_root: Path | str = "data",
             on_start(by_key[key], _title(key))
 
     ahead = [*list(by_key)[:-1], *([] if only else [FINAL])]
-    threading.Thread(target=warm, args=(ahead, str(data_root)), daemon=True).start()
     with Session(folder, data_root, starting) as session:
+        threading.Thread(target=warm, args=(ahead, str(data_root)), daemon=True).start()
         for key, result, seconds in session.run(list(by_key)[:-1], time_limit):
             record(_row(by_key[key], key, result, seconds))
         if not only:

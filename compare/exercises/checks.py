@@ -54,7 +54,11 @@ def judge(key: str, results: list[dict], data_root: str) -> dict:
 
 
 def warm(keys, data_root: str) -> None:
-    """Build the cases of `keys` and compute their truths (run ahead, while the child works)."""
+    """Build the cases of `keys` and compute their truths (run ahead, while the child works),
+    on one thread: they are tiny computations, and more threads only contend."""
+    import torch
+
+    torch.set_num_threads(1)
     for key in keys:
         for case in cases_of(key, data_root):
             try:

@@ -102,6 +102,7 @@ class Child:
             pass_fds=(read,), start_new_session=True,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
         os.close(read)
+        self.ready = False
         self.events: queue.Queue = queue.Queue()
         self.log = collections.deque(maxlen=100)
         self.threads = [threading.Thread(target=self._read, daemon=True),
