@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .code import reference
+from .derivatives import COSTS
 from .grading import Case
 from .loop import mnist_head
 from .table import BY_NUMBER, LOCKSTEP_BOUND
@@ -38,7 +39,6 @@ SETTINGS = {   # label -> network options, optimizer, its options, StepLR (step_
         (dict(sizes=(784, 30, 10), activation="sigmoid", cost="cross_entropy", seed=0),
          "Adam", dict(lr=1e-3, weight_decay=1e-4), None),
 }
-COST_CLASSES = {"quadratic": "Quadratic", "cross_entropy": "CrossEntropy"}
 
 
 def mnist_batches(root) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +59,7 @@ def _swap(code, number, net, optimizer, scheduler) -> None:
     if number == 1:
         net.f_prime = real.get(f"{net.activation}_prime")
     elif number == 2:
-        net.cost = real.get(f"{COST_CLASSES[net.cost_name]}.value_and_delta")
+        net.cost = real.get(f"{COSTS[net.cost_name]}.value_and_delta")
     elif number == 3:
         net.backprop = types.MethodType(real.function("Network.backprop"), net)
     elif number == 5:

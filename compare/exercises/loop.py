@@ -120,9 +120,10 @@ def loaders(root: Path):
 
     train = TensorDataset(*mnist_head(root, "train", TRAIN_IMAGES))
     test = TensorDataset(*mnist_head(root, "test", TEST_IMAGES))
-    shuffle = torch.Generator().manual_seed(0)       # the same batches for student and reference
-    return (DataLoader(train, batch_size=BATCH, shuffle=True, generator=shuffle),
-            DataLoader(test, batch_size=TEST_BATCH))
+    # One shuffled order for every pass: the same batches for student and reference, however
+    # many times a loop goes through train_loader (to measure training accuracy, say).
+    order = torch.randperm(TRAIN_IMAGES, generator=torch.Generator().manual_seed(0)).tolist()
+    return (DataLoader(train, batch_size=BATCH, sampler=order), DataLoader(test, batch_size=TEST_BATCH))
 
 
 def network(code, seed: int = 0) -> torch.nn.Module:

@@ -195,5 +195,4 @@ EXERCISES = (
 )
 
 BY_NUMBER = {e.number: e for e in EXERCISES}
-BY_KEY = {e.key: e for e in EXERCISES}
 TARGETS = tuple((e, t) for e in EXERCISES for t in e.targets)
