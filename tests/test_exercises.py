@@ -665,3 +665,26 @@ def test_measuring_training_accuracy_too_is_no_mistake(mnist_root):
     """An extra pass over train_loader each epoch, to count training accuracy, changes no batch."""
     row = grade_here(planted("train", lambda ref: _loop(train_accuracy=True)), 10, mnist_root)
     assert row["status"] == "passed", row
+
+
+def _evaluate_first(network, train_loader, test_loader, epochs, eta, optimizer_type):
+    import torch
+
+    optimizer = torch.optim.SGD(network.parameters(), lr=eta, momentum=0.8, nesterov=True,
+                                weight_decay=1e-4)
+    accuracies = []
+    for _ in range(epochs):
+        network.eval()
+        with torch.no_grad():
+            accuracies.append(sum(int((network(x).argmax(1) == y).sum()) for x, y in test_loader) / 100)
+        network.train()
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(network(x), y).backward()
+            optimizer.step()
+    return accuracies
+
+
+def test_an_evaluation_before_training_is_caught(mnist_root):
+    row = grade_here(planted("train", lambda ref: _evaluate_first), 10, mnist_root)
+    assert row["status"] == "wrong" and "read before epoch 1's training" in row["diagnosis"], row

@@ -181,6 +181,9 @@ def run_problems(run, record, truth, root) -> tuple[list[str], float]:
     tests = [p for p in every if p["loader"] == "test"]
     problems = [] if len(training) == epochs else \
         [f"train_loader was trained on {len(training)} times for epochs={epochs}"]
+    if tests and training and tests[0]["index"] < training[0]["index"]:
+        problems.append("test_loader was read before epoch 1's training batches: each epoch's "
+                        "accuracy is measured after its training")
     problems += batch_problems(training, TRAIN_IMAGES // BATCH)
     problems += mode_problems(training, evaluations, epochs)
     problems += settings_problems(record["events"], optimizer_type, eta)
