@@ -5,10 +5,10 @@ student's code, here for a catalogued mistake) and knows the true answer
 (`truth()`: torch autograd, torch.optim or the homework's own code, computed
 here, never in the child). An output passes when it has the true type, shape
 and dtype, is finite, and is within the case's bound in relative error
-|s − t| / (|s| + |t|), after a difference of round-off, R = 64 ε max|t|, is
-taken off each entry: a gradient that is zero to round-off is not divided by
-itself, and σ′(30) ≈ 9.4e-14 may come from 1 − a or from e^−30 alike. That is
-all the freedom a correct answer has.
+|s − t| / (|s| + |t|), where a difference of round-off, |s − t| ≤ 64 ε max|t|,
+counts as none: a gradient that is zero to round-off is not divided by itself,
+and σ′(30) ≈ 9.4e-14 may come from 1 − a or from e^−30 alike. That is all the
+freedom a correct answer has.
 
 The diagnosis is, in this order: the catalogued mistake whose own outputs
 equal the student's to round-off on every failing case; else what is wrong
@@ -106,10 +106,10 @@ def attempt(case: Case, code, folder: Path | None = None) -> dict:
 
 
 def relative_error(got, want, floor: float) -> np.ndarray:
-    """(|s − t| − floor)⁺ / (|s| + |t|) elementwise: differences within round-off are none."""
+    """|s − t| / (|s| + |t|) elementwise, 0 where |s − t| ≤ floor (a difference of round-off)."""
     a, b = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    excess = np.maximum(np.abs(a - b) - floor, 0.0)
-    return np.where(excess > 0, excess / np.maximum(np.abs(a) + np.abs(b), TINY), 0.0)
+    diff = np.abs(a - b)
+    return np.where(diff > floor, diff / np.maximum(np.abs(a) + np.abs(b), TINY), 0.0)
 
 
 def scale_of(values) -> float:
