@@ -399,10 +399,9 @@ def _adam_other_style(ref):
 
 def _steplr_closed_form(ref):
     def step(self):
-        self.epoch += 1
-        if not hasattr(self, "lr0"):
-            self.lr0 = self.optimizer.lr
-        self.optimizer.lr = self.lr0 * self.gamma ** (self.epoch // self.step_size)
+        self.calls = getattr(self, "calls", 0) + 1
+        self.lr0 = getattr(self, "lr0", self.optimizer.lr)
+        self.optimizer.lr = self.lr0 * self.gamma ** (self.calls // self.step_size)
     return step
 
 
@@ -559,7 +558,8 @@ def test_each_catalogued_mistake_is_named(mistake, mnist_root):
 def _wrong_after_first_call(ref):
     def step(self):
         ref(self)
-        self.optimizer.lr *= 2.0 if self.epoch == 1 else 0.5 if self.epoch == 2 else 1.0
+        self.calls = getattr(self, "calls", 0) + 1
+        self.optimizer.lr *= 2.0 if self.calls == 1 else 0.5 if self.calls == 2 else 1.0
     return step
 
 

@@ -114,9 +114,10 @@ def _lr_in_buffer(ref):
 
 
 def _steplr_early(ref):
-    def step(self):
-        self.epoch += 1
-        self.optimizer.lr *= self.gamma if (self.epoch - 1) % self.step_size == 0 else 1.0
+    def step(self):                  # decays after calls 1, 1 + s, ...: the reference, s − 1 ahead
+        for _ in range(1 if self.__dict__.setdefault("_ahead", False) else self.step_size):
+            ref(self)
+        self._ahead = True
     return step
 
 
