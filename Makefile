@@ -12,7 +12,7 @@ QUICK  ?=
 export QUICK
 
 .DEFAULT_GOAL := help
-.PHONY: help install data test test-slow test-gpu gpu-check problem1 problem2 problem3 problems homework-runs homework study checks exercises check-exercises all bench report clean
+.PHONY: help install data test test-slow test-gpu gpu-check problem1 problem2 problem3 problems homework-runs homework study checks exercises check-exercises grade-exercises all bench report clean
 
 help:  ## list the targets
 	@echo "make targets (QUICK=1 for smoke runs):"
@@ -69,6 +69,10 @@ exercises: $(STAMP)  ## a student's copy of scratchnet in exercises/, the exerci
 
 check-exercises: data  ## grade the copy in exercises/: one row per exercise, with a diagnosis
 	$(BIN)/compare exercises check exercises
+
+grade-exercises: data  ## grade a class: SUBMISSIONS="alice/ bob/ ..." -> grades/grades.csv, grades/feedback/
+	$(if $(SUBMISSIONS),,$(error give the students' folders: make grade-exercises SUBMISSIONS="alice/ bob/"))
+	$(BIN)/compare exercises grade $(SUBMISSIONS) --out grades
 
 all: problem1 problems checks report  ## the three problems (one seed), the cross-checks and REPORT.md
 

@@ -1,34 +1,28 @@
-"""`compare exercises check`: grade a student's copy in a process of its own, with time limits.
+"""`compare exercises check`: grade a student's copy, its code in a child process, with time limits.
 
-The checks run in a fresh Python process (compare.exercises.child) whose
-sys.path starts with the exercise folder, so the student's scratchnet is the
-one imported, and whose crashes cannot touch this one. Each exercise gets
-`time_limit` seconds from its start: past that the process is killed, the
-exercise is marked wrong ("endless loop?"), and a new process goes on with
-the exercises left. A process that dies marks its exercise wrong the same
-way. Rows come back in exercise order; the library never prints: pass
-on_start / on_row to follow progress.
+The child (compare.exercises.child) imports the student's copy and sends back
+the outputs of every case; the rows are computed here (checks.judge), so the
+student's code cannot touch them. Each check gets `time_limit` seconds from
+its start: past that the child and everything it started are killed, the
+exercise is marked wrong ("endless loop?"), and a new child goes on with the
+exercises left. A child that dies marks its exercise wrong the same way. No
+file is written: the child's stderr is kept in memory for the messages. Rows
+come back in exercise order; the library never prints: pass on_start /
+on_row to follow progress.
 """
 from __future__ import annotations
 
-import json
-import os
-import queue
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .child import FINAL
+from .checks import FINAL, judge, warm
+from .child import Child
 from .table import BY_NUMBER, EXERCISES, MARKER
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TIME_LIMIT = 30.0      # seconds per exercise; a complete copy needs a few
-STARTUP = 60.0                 # seconds the process may take to import torch and begin
+STARTUP = 60.0                 # seconds the child may take to import torch and begin
 FINAL_TITLE = "whole network vs torchnet, lock-step"
 
 
@@ -52,95 +46,93 @@ class Row:
         return self.status == "passed"
 
 
-def _title(number) -> str:
-    return FINAL_TITLE if number == FINAL else BY_NUMBER[number].title
+def _title(key: str) -> str:
+    return FINAL_TITLE if key == FINAL else next(e.title for e in EXERCISES if e.key == key)
 
 
-def _child_command(job: dict) -> list[str]:
-    boot = ("import sys; sys.path[:0] = [sys.argv[2], sys.argv[3]]; "
-            "from compare.exercises.child import main; main()")
-    return [sys.executable, "-B", "-c", boot, json.dumps(job), job["folder"], job["root"]]
+class Session:
+    """Checks run in one child for as long as it lives; a new one after an overrun or a death."""
+
+    def __init__(self, folder: Path, data_root: Path, on_start=None):
+        self.folder, self.data_root, self.on_start, self.child = folder, data_root, on_start, None
+
+    def __enter__(self):
+        self.child = Child(self.folder, self.data_root)     # it starts while the grader does
+        return self
+
+    def __exit__(self, *exc):
+        self._drop()
+
+    def _drop(self):
+        if self.child is not None:
+            self.child.stop()
+            self.child = None
+
+    def run(self, keys, time_limit: float):
+        """Yield (key, row dict, seconds) for each check key, in order."""
+        pending = list(keys)
+        while pending:
+            if self.child is None or not self.child.ready:
+                self.child = self.child or Child(self.folder, self.data_root)
+                event = self.child.next(time.monotonic() + STARTUP)
+                self.child.ready = event["event"] == "ready"
+                if event["event"] != "ready":
+                    why = (f"did not start within {STARTUP:g} s" if event["event"] == "overran"
+                           else "died")
+                    tail = self.child.tail()
+                    self._drop()
+                    for key in pending:
+                        yield key, {"status": "wrong", "diagnosis": f"the checker's process "
+                                                                    f"{why}: {tail}"}, 0.0
+                    return
+            self.child.send(pending)
+            for key, result, seconds in _follow(self.child, pending, self.data_root, time_limit,
+                                                self.on_start):
+                if result.get("stopped"):
+                    self._drop()
+                yield key, result, seconds
 
 
-def _reader(stream, events: queue.Queue) -> None:
-    for line in stream:
-        try:
-            events.put(json.loads(line))
-        except ValueError:
-            continue
-    events.put(None)                                 # the process closed its output
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)   # the child and anything it started
-        except (ProcessLookupError, PermissionError, AttributeError):   # (no killpg: Windows)
-            process.kill()
-    process.wait()
-
-
-def _tail(path: Path, chars: int = 400) -> str:
-    text = path.read_text(encoding="utf-8", errors="replace").strip()
-    return text[-chars:]
-
-
-def _run_child(job, time_limit, rows, on_start, on_row) -> str | None:
-    """Run one child until it finishes, dies or overruns, recording the rows it produced.
-
-    Returns None when it may go on with the exercises left (it finished, or
-    one exercise overran or crashed it), else why it could not (its log).
-    """
-    with tempfile.NamedTemporaryFile("w+b", suffix=".log", delete=False) as log:
-        log_path = Path(log.name)
-        process = subprocess.Popen(_child_command(job), stdout=subprocess.PIPE, stderr=log,
-                                   stdin=subprocess.DEVNULL, start_new_session=True,
-                                   env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-    events: queue.Queue = queue.Queue()
-    reader = threading.Thread(target=_reader, args=(process.stdout, events), daemon=True)
-    reader.start()
-    current, started, limit, produced = None, time.monotonic(), max(time_limit, STARTUP), False
-    try:
+def _follow(child, pending, data_root, time_limit, on_start):
+    """The rows of the keys the child runs, in order; stops at the first that overruns or kills it."""
+    while pending:
+        key, started, results = pending[0], time.monotonic(), []
+        if on_start:
+            on_start(key)
         while True:
-            try:
-                event = events.get(timeout=max(0.0, started + limit - time.monotonic()))
-            except queue.Empty:
-                event = {"event": "overran"}
-            kind = "died" if event is None else event["event"]
-            if kind in ("overran", "died", "done"):
-                if current is None:
-                    if produced or kind == "done":
-                        return None
-                    late = f" within {limit:g} s" if kind == "overran" else ""
-                    return f"the checker's process did not start{late}: {_tail(log_path)}"
-                if kind == "died":
-                    process.wait()
-                reason = (f"still running after {time_limit:g} s: an endless loop? (stopped)"
-                          if kind == "overran" else f"the checker's process died (exit "
-                          f"{process.returncode}): {_tail(log_path)}")
-                _record(rows, on_row, Row(current, _title(current), "wrong", diagnosis=reason,
-                                          seconds=time.monotonic() - started))
-                return None
-            if kind == "start":
-                current, started, limit = event["number"], time.monotonic(), time_limit
-                if on_start:
-                    on_start(current, _title(current))
-            elif kind == "row":
-                fields = {k: event.get(k) for k in ("status", "error", "case", "diagnosis", "detail")}
-                _record(rows, on_row, Row(current, _title(current), **fields,
-                                          seconds=time.monotonic() - started))
-                current, started, produced = None, time.monotonic(), True
-    finally:
-        _stop(process)
-        reader.join(timeout=10)
-        process.stdout.close()
-        log_path.unlink(missing_ok=True)
+            event = child.next(started + time_limit)
+            kind = event.get("event")
+            if kind in ("overran", "died"):
+                why = (f"still running after {time_limit:g} s: an endless loop? (stopped)"
+                       if kind == "overran" else f"the checker's process died (exit "
+                       f"{child.process.poll()}): {child.tail()}")
+                pending.pop(0)
+                yield key, {"status": "wrong", "diagnosis": why, "stopped": True}, \
+                    time.monotonic() - started
+                return
+            if kind == "case" and event.get("key") == key:
+                results.append({k: v for k, v in event.items() if k not in ("event", "key", "index")})
+            elif kind == "end" and event.get("key") == key:
+                break
+        pending.pop(0)
+        yield key, judge(key, _decoded(results), str(data_root)), time.monotonic() - started
 
 
-def _record(rows, on_row, row: Row) -> None:
-    rows.append(row)
-    if on_row:
-        on_row(row)
+def _decoded(results):
+    from .values import decode
+
+    out = []
+    for result in results:
+        try:
+            out.append({k: decode(v) if k == "outputs" else str(v) for k, v in result.items()})
+        except (ValueError, TypeError, KeyError, AttributeError):
+            out.append({"malformed": "the checker's process sent back an unreadable value"})
+    return out
+
+
+def _row(number, key: str, result: dict, seconds: float = 0.0) -> Row:
+    fields = {k: result.get(k) for k in ("error", "case", "diagnosis", "detail")}
+    return Row(number, _title(key), result["status"], **fields, seconds=seconds)
 
 
 def check(folder: Path | str, only=None, data_root: Path | str = "data",
@@ -150,29 +142,41 @@ def check(folder: Path | str, only=None, data_root: Path | str = "data",
     The last, whole-network check runs when all exercises are checked and
     exercises 1–8 pass; otherwise its row says "not run".
     """
-    folder = Path(folder).resolve()
+    folder, data_root = Path(folder).resolve(), Path(data_root).resolve()
     if not (folder / "scratchnet").is_dir() or not (folder / MARKER).is_file():
         raise NotACopy(f"{folder} is not an exercise copy; make one with "
                        f"`compare exercises new {folder}`")
     numbers = sorted(set(only)) if only else [e.number for e in EXERCISES]
+    by_key = {BY_NUMBER[n].key: n for n in numbers}
+    by_key[FINAL] = FINAL
     rows: list[Row] = []
-    pending = list(numbers)
-    while pending:
-        final = not only and all(r.passed for r in rows
-                                 if r.number != FINAL and BY_NUMBER[r.number].in_scratchnet)
-        job = {"folder": str(folder), "root": str(ROOT), "data_root": str(Path(data_root).resolve()),
-               "exercises": pending, "final": final}
-        before = len(rows)
-        failure = _run_child(job, time_limit, rows, on_start, on_row)
-        done = {r.number for r in rows}
-        pending = [n for n in numbers if n not in done]
-        if failure is None and len(rows) == before:
-            failure = "the checker stopped before this exercise"
-        if failure is not None:                      # a broken installation, not the student
-            for number in pending:
-                _record(rows, on_row, Row(number, _title(number), "wrong", diagnosis=failure))
-            pending = []
-    if not only and not any(r.number == FINAL for r in rows):
-        rows.append(Row(FINAL, FINAL_TITLE, "not run",
-                        detail="runs when exercises 1–8 all pass"))
+
+    def record(row: Row) -> None:
+        rows.append(row)
+        if on_row:
+            on_row(row)
+
+    def starting(key):
+        if on_start and key in by_key:
+            on_start(by_key[key], _title(key))
+
+    ahead = [*list(by_key)[:-1], *([] if only else [FINAL])]
+    with Session(folder, data_root, starting) as session:
+        threading.Thread(target=warm, args=(ahead, str(data_root)), daemon=True).start()
+        for key, result, seconds in session.run(list(by_key)[:-1], time_limit):
+            record(_row(by_key[key], key, result, seconds))
+        if not only:
+            record(_final(session, time_limit, rows))
     return rows
+
+
+def _final(session: Session, time_limit: float, rows) -> Row:
+    """The last check's row, naming the exercise that makes it drift apart."""
+    if not all(r.passed for r in rows if BY_NUMBER[r.number].in_scratchnet):
+        return Row(FINAL, FINAL_TITLE, "not run", detail="runs when exercises 1–8 all pass")
+    [(_, result, seconds)] = session.run([FINAL], time_limit)
+    if result.get("drifted") is not None:
+        [(_, why, more)] = session.run([f"culprit {result['drifted']}"], 3 * time_limit)
+        result["diagnosis"] += "; " + why["diagnosis"]
+        seconds += more
+    return _row(FINAL, FINAL, result, seconds)

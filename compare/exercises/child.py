@@ -1,92 +1,156 @@
-"""The checker's own process: import the student's copy, run the checks, report each as JSON.
+"""The child process that runs the student's code and only returns values.
 
-compare.exercises.check starts this module with a job (JSON, in argv[1]):
-the exercise folder, the project root, the MNIST root, the exercise numbers
-to check, and whether to run the last, whole-network check. The folder goes
-first on sys.path, so `import scratchnet` is the student's copy (Context
-asserts it). One JSON object per line goes to the original stdout:
+compare.exercises.check starts it with the exercise folder, the project root,
+the MNIST root and the read end of a pipe whose write end only the grader
+holds. It runs in a process group of its own, and first forks a watchdog that
+kills the whole group (the child and anything the student's code started) as
+soon as that pipe closes, which happens when the grader exits for any reason,
+SIGKILL included; the child also asks the kernel for SIGKILL when its parent
+dies. Then it reads lines from its stdin, each a JSON list of check keys, and
+for each check runs every case on the student's code, writing one JSON object
+per line to the original stdout:
 
-    {"event": "start", "number": 3}
-    {"event": "row", "number": 3, "status": ..., "error": ..., ...}
-    {"event": "done"}
+    {"event": "ready"}
+    {"event": "start", "key": "backprop"}
+    {"event": "case", "key": "backprop", "index": 0, "outputs": [...]}   (or "raised": ...)
+    {"event": "end", "key": "backprop"}
 
-Whatever the student's code prints goes to stderr. The parent enforces the
-time limits: it kills this process when an exercise takes too long.
+It judges nothing: the grader compares the outputs with the truth in its own
+process, so nothing the student's code does here can change a verdict. What
+the student's code prints goes to stderr, and it reads an empty stdin.
+`Child` is the grader's handle on it.
 """
 from __future__ import annotations
 
+import collections
 import json
 import os
+import queue
+import signal
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
-FINAL = "final"     # the number of the last, whole-network check
+ROOT = Path(__file__).resolve().parents[2]
+BOOT = "import sys; sys.path.insert(0, sys.argv[2]); from compare.exercises.child import main; main()"
 
 
-def cases_of(key: str):
-    from . import derivatives, layers, optimizers
-    return {"activations": derivatives.activation_cases, "costs": derivatives.cost_cases,
-            "backprop": derivatives.backprop_cases, "dropout": layers.dropout_cases,
-            "batchnorm": layers.batch_norm_cases, "sgd": optimizers.sgd_cases,
-            "adam": optimizers.adam_cases, "steplr": optimizers.steplr_cases,
-            "problem1": optimizers.problem1_cases}.get(key)
-
-
-CHECKED_BY_HAND = ("loop", FINAL)   # keys checked by watching rather than by cases
-
-
-def run_check(ctx, key: str) -> dict:
-    """The row of one exercise (by table key) or of the last check; never raises."""
-    from .grading import grade, raised
-
+def watchdog(fd: int) -> None:
+    """Fork a process that kills this process group when `fd` (the grader's pipe) closes."""
     try:
-        if key == "loop":
-            from .loop import loop_row
-            return loop_row(ctx)
-        if key == FINAL:
-            from .lockstep import lockstep_row
-            return lockstep_row(ctx)
-        return grade(cases_of(key)(ctx), ctx.folder)
-    except NotImplementedError as err:
-        return {"status": "not written yet", "error": None, "case": None, "diagnosis": None,
-                "detail": str(err)}
-    except (Exception, SystemExit) as err:
-        return {"status": "wrong", "error": None, "case": None,
-                "diagnosis": raised(err, ctx.folder), "detail": None}
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)        # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.fork() == 0:
+        os.closerange(0, fd)
+        os.closerange(fd + 1, 4096)
+        try:
+            while os.read(fd, 1):
+                pass
+        finally:
+            os.killpg(0, signal.SIGKILL)
+    os.close(fd)
 
 
 def main() -> None:
-    job = json.loads(sys.argv[1])
+    folder, root, data_root, fd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    watchdog(fd)
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-    os.dup2(2, 1)                                   # student prints go to stderr
-    sys.stdout = sys.stderr
-    sys.path[:0] = [job["folder"], job["root"]]
+    commands = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    os.dup2(2, 1)                                    # the student's prints go to stderr
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)     # and its input() reads nothing
+    sys.stdout, sys.stdin = sys.stderr, open(os.devnull, encoding="utf-8")
+    sys.path[:0] = [folder, root]
 
     import torch
     from threadpoolctl import threadpool_limits
 
-    from .context import Context
-    from .table import BY_NUMBER
+    from compare.exercises.checks import cases_of
+    from compare.exercises.code import student
+    from compare.exercises.grading import attempt
+    from compare.exercises.values import encode
 
     torch.set_num_threads(1)                        # tiny matrices: threads only cost time
     threadpool_limits(1)
+    code = student(folder)
 
     def emit(**event):
         out.write(json.dumps(event) + "\n")
 
-    ctx = Context(Path(job["folder"]), job["data_root"])
-    all_passed = True
-    for number in job["exercises"]:
-        exercise = BY_NUMBER[number]
-        emit(event="start", number=number)
-        row = run_check(ctx, exercise.key)
-        all_passed &= row["status"] == "passed" or not exercise.in_scratchnet
-        emit(event="row", number=number, **row)
-    if job["final"] and all_passed:
-        emit(event="start", number=FINAL)
-        emit(event="row", number=FINAL, **run_check(ctx, FINAL))
-    emit(event="done")
+    emit(event="ready")
+    for line in commands:
+        for key in json.loads(line):
+            emit(event="start", key=key)
+            for index, case in enumerate(cases_of(key, data_root)):
+                result = attempt(case, code, code.folder)
+                emit(event="case", key=key, index=index,
+                     **{k: encode(v) if k == "outputs" else str(v) for k, v in result.items()})
+            emit(event="end", key=key)
 
 
-if __name__ == "__main__":
-    main()
+class Child:
+    """One child process: commands in on stdin, events out on stdout, stderr kept in memory."""
+
+    def __init__(self, folder: Path, data_root: Path):
+        read, self._alive = os.pipe()            # the child's watchdog waits for this to close
+        self.process = subprocess.Popen(
+            [sys.executable, "-B", "-c", BOOT, str(folder), str(ROOT), str(data_root), str(read)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=(read,), start_new_session=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        os.close(read)
+        self.ready = False
+        self.events: queue.Queue = queue.Queue()
+        self.log = collections.deque(maxlen=100)
+        self.threads = [threading.Thread(target=self._read, daemon=True),
+                        threading.Thread(target=self._keep_log, daemon=True)]
+        for thread in self.threads:
+            thread.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            try:
+                self.events.put(json.loads(line))
+            except ValueError:
+                continue
+        self.events.put(None)                    # the child closed its output: it died
+
+    def _keep_log(self):
+        for line in self.process.stderr:
+            self.log.append(line.decode("utf-8", errors="replace"))
+
+    def tail(self, chars: int = 400) -> str:
+        self.process.poll()
+        return "".join(self.log).strip()[-chars:]
+
+    def send(self, keys: list[str]) -> None:
+        try:
+            self.process.stdin.write((json.dumps(keys) + "\n").encode())
+            self.process.stdin.flush()
+        except OSError:
+            pass                                 # it died; the events will say so
+
+    def next(self, deadline: float) -> dict:
+        try:
+            event = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return {"event": "overran"}
+        return {"event": "died"} if event is None else event
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)   # the child and anything it started
+        except (ProcessLookupError, PermissionError):
+            self.process.kill()
+        self.process.wait()
+        os.close(self._alive)
+        for thread in self.threads:
+            thread.join(timeout=5)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass

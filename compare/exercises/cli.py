@@ -1,13 +1,13 @@
-"""`compare exercises new [DIR]` and `compare exercises check [DIR]`: the exercises' command line.
+"""`compare exercises new | check | grade`: the exercises' command line.
 
-Thin: parse, call generate.write or check.check, print. Progress lines go to
-stderr (not with --quiet); the table of rows goes to stdout. `check` exits
-with status 1 unless every exercise checked passes.
+Thin: parse, call generate.write, check.check or grade.grade_all, print.
+Progress goes to stderr (not with --quiet); the table of rows goes to stdout.
+`check` exits with status 1 unless every exercise checked passes.
 """
 from __future__ import annotations
 
+import io
 import sys
-import textwrap
 from pathlib import Path
 
 import click
@@ -17,7 +17,11 @@ from .table import EXERCISES
 
 FOLDER = click.argument("folder", default="exercises", required=False,
                         type=click.Path(file_okay=False, path_type=Path))
-WIDTH = 100
+DATA = click.option("--data", "data_root", default="data", show_default=True,
+                    type=click.Path(file_okay=False, path_type=Path),
+                    help="folder holding MNIST/raw (exercise 10 and the last check read it)")
+TIME_LIMIT = click.option("--time-limit", type=click.FloatRange(1, 600), default=DEFAULT_TIME_LIMIT,
+                          show_default=True, help="seconds each exercise may run before it is stopped")
 
 
 @click.group(name="exercises")
@@ -52,47 +56,12 @@ def new(folder, force, quiet):
         click.echo(f"next: read {folder}/README.md, then run `compare exercises check {folder}`")
 
 
-def _cell(error) -> str:
-    return "—" if error is None else f"{error:.1e}"
-
-
-def format_rows(rows) -> str:
-    """The table: one row per exercise, with the failing case and diagnosis beneath it."""
-    width = max(len(r.title) for r in rows)
-    lines = [f"{'#':>2}  {'exercise':<{width}}  {'status':<15}  worst error"]
-    for r in rows:
-        number = "—" if not isinstance(r.number, int) else r.number
-        lines.append(f"{number:>2}  {r.title:<{width}}  {r.status:<15}  {_cell(r.error)}")
-        for label, text in (("first failing case", r.case), ("diagnosis", r.diagnosis),
-                            ("", r.detail)):
-            if text:
-                head = f"{label}: " if label else ""
-                lines += textwrap.wrap(head + text, WIDTH, initial_indent=" " * 6,
-                                       subsequent_indent=" " * 8)
-    return "\n".join(lines)
-
-
-def summary(rows, folder: Path) -> str:
-    exercises = [r for r in rows if isinstance(r.number, int)]
-    passed = sum(r.passed for r in exercises)
-    text = f"{passed} of {len(exercises)} exercises pass."
-    todo = next((r for r in exercises if not r.passed), None)
-    if todo is not None:
-        text += (f" Next: exercise {todo.number}, {todo.title}: "
-                 f"compare exercises check {folder} --only {todo.number}")
-    return text
-
-
 @command.command()
 @FOLDER
 @click.option("--only", type=click.IntRange(1, len(EXERCISES)), multiple=True, metavar="K",
               help="check exercise K only (repeat for several)")
-@click.option("--data", "data_root", default="data", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="folder holding MNIST/raw (exercise 10 and the last check read it)")
-@click.option("--time-limit", type=click.FloatRange(1, 600), default=DEFAULT_TIME_LIMIT,
-              show_default=True,
-              help="seconds each exercise may run before it is stopped")
+@DATA
+@TIME_LIMIT
 @click.option("--quiet", is_flag=True, help="no progress lines, only the table")
 def check(folder, only, data_root, time_limit, quiet):
     """Grade a student's copy: one row per exercise, with a diagnosis.
@@ -100,6 +69,7 @@ def check(folder, only, data_root, time_limit, quiet):
     FOLDER is the copy (default exercises/). Exit status 0 only if all pass.
     """
     from .check import NotACopy, check as run
+    from .grade import format_rows, summary
 
     def on_start(number, title):
         click.echo(f"checking {number}: {title} ...", err=True)
@@ -115,3 +85,33 @@ def check(folder, only, data_root, time_limit, quiet):
     click.echo(format_rows(rows))
     click.echo(summary(rows, folder))
     sys.exit(0 if all(r.passed for r in rows) else 1)
+
+
+@command.command()
+@click.argument("submissions", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", default="grades", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="folder the results go to")
+@click.option("--format", "fmt", type=click.Choice(["csv", "gradescope"]), default="csv",
+              show_default=True, help="csv: grades.csv and feedback/STUDENT.txt; gradescope: "
+                                      "results.json per submission")
+@DATA
+@TIME_LIMIT
+@click.option("--jobs", type=click.IntRange(1, 32), default=2, show_default=True,
+              help="submissions graded at a time")
+@click.option("--quiet", is_flag=True, help="no progress bar, only the paths written")
+def grade(submissions, out, fmt, data_root, time_limit, jobs, quiet):
+    """Grade a class: each SUBMISSION (a student's exercises/ folder) on its own.
+
+    Writes, under --out, a CSV of student × exercise (status, worst error) and one
+    feedback file per student, or with --format gradescope Gradescope's results.json.
+    """
+    from .grade import grade_all, write_csv, write_gradescope
+
+    with click.progressbar(length=len(submissions), label="grading", show_pos=True,
+                           file=io.StringIO() if quiet else None) as bar:
+        results = grade_all(submissions, data_root, time_limit, jobs,
+                            on_done=lambda name, rows: bar.update(1))
+    written = (write_gradescope if fmt == "gradescope" else write_csv)(results, out)
+    for path in written[:1] if fmt == "csv" else written:
+        click.echo(path)

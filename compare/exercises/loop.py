@@ -1,232 +1,157 @@
-"""Check of exercise 10: the student's training loop, watched while it runs.
+"""Exercise 10's cases: the student's training loop, watched while it runs (in the child).
 
 The loop trains the homework's network (in float64) on the first few hundred
-MNIST images, through DataLoaders over Subsets as the homework builds them,
-once per optimizer type. Hooks record what happens, in order: each pass over
-train_loader (an epoch), each forward pass with its mode, each parameter's
-gradient as backward computes it (was .grad already non-zero: not zeroed?),
-each optimizer step with its settings. From that record: one step per batch,
-gradients zeroed before every backward, train() while training and eval()
-while testing, the homework's optimizer settings. Then the weights and the
-accuracies must equal those of the reference loop on the same batches.
+MNIST images, through DataLoaders as the homework's (over the images as
+vectors), once per optimizer type. A Recorder notes, in order: each pass over either
+loader and each batch it serves, each forward pass with its mode, each
+backward pass (and whether it found .grad already non-zero), each zero_grad
+(of the optimizer or the network) and each optimizer step with its settings;
+and it keeps the weights at the start of every pass and at the end. The child
+sends that record back; loop_verdict.py reads it in the grader's process.
 """
 from __future__ import annotations
 
-import copy
+import contextlib
 import functools
+import importlib
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from .grading import ROUND_OFF, quiet, raised, relative_error, scale_of
-from .mistakes import BY_KEY
-from .table import LOCKSTEP_BOUND
+from .grading import Case
 
-TRAIN_IMAGES, TEST_IMAGES, BATCH = 200, 100, 10
+TRAIN_IMAGES, TEST_IMAGES, BATCH, TEST_BATCH = 200, 100, 10, 50
 SIZES = [784, 16, 10]
 RUNS = (("SGD", 2, 0.1), ("Adam", 1, 1e-3))        # optimizer_type, epochs, eta
-EXPECTED = {"SGD": dict(momentum=0.8, nesterov=True, weight_decay=1e-4, dampening=0.0),
-            "Adam": dict(betas=(0.9, 0.999), weight_decay=1e-4)}
+SETTINGS = ("lr", "momentum", "nesterov", "weight_decay", "dampening", "betas")
 
 
-def _to_vector(image: torch.Tensor) -> torch.Tensor:
-    return image.reshape(-1).to(torch.float64)
+@functools.lru_cache(maxsize=4)
+def mnist_head(root: Path, split: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first n images of a split as float64 vectors in [0, 1], and their labels
+    (read by the reference's own IDX reader: no torchvision to import)."""
+    from .code import reference
+
+    mnist = importlib.import_module(reference().module("scratchnet").__name__ + ".mnist")
+    images, labels = mnist.load_raw(split, root)
+    return (torch.from_numpy(images[:n].reshape(n, -1) / 255.0),
+            torch.from_numpy(labels[:n].astype("int64")))
 
 
-@functools.lru_cache(maxsize=2)
-def mnist_subsets(root: Path):
-    """(train, test): Subsets of the first TRAIN_IMAGES and TEST_IMAGES images, as vectors."""
-    from torch.utils.data import Subset
-    from torchvision import datasets, transforms
-
-    to_vector = transforms.Compose([transforms.ToTensor(), transforms.Lambda(_to_vector)])
-    try:
-        train = datasets.MNIST(str(root), train=True, download=False, transform=to_vector)
-        test = datasets.MNIST(str(root), train=False, download=False, transform=to_vector)
-    except RuntimeError as err:
-        raise FileNotFoundError(f"MNIST not found under {root}/MNIST/raw (run `make data`): "
-                                f"{err}") from None
-    return Subset(train, range(TRAIN_IMAGES)), Subset(test, range(TEST_IMAGES))
+def weights(net) -> list:
+    return [p.detach().numpy().copy() for p in net.parameters()]
 
 
 class Recorder:
-    """Hooks on one network and on every optimizer step; `events` in the order they happen."""
+    """Hooks on one network, its parameters and every optimizer; `events` in the order they happen."""
 
     def __init__(self, net: torch.nn.Module):
-        self.events, self.phase = [], None
-        self.params = [p for p in net.parameters()]
-        self.handles = [net.register_forward_pre_hook(self._forward)]
-        self.handles += [p.register_hook(functools.partial(self._grad, p)) for p in self.params]
-        self.handles.append(register_optimizer_step_pre_hook(self._step))
+        self.net, self.events, self.snapshots = net, [], []
+        self.params = list(net.parameters())
+        self.handles = [net.register_forward_pre_hook(self._forward),
+                        self.params[0].register_hook(self._backward),
+                        register_optimizer_step_pre_hook(self._step)]
 
     def _forward(self, module, args):
-        self.events.append(("forward", self.phase, module.training, torch.is_grad_enabled()))
+        self.events.append(("forward", module.training, torch.is_grad_enabled()))
 
-    def _grad(self, p, grad):
-        self.events.append(("grad", p.grad is not None and bool(p.grad.any())))
+    def _backward(self, grad):
+        first = self.params[0].grad           # before this backward adds into it
+        self.events.append(("backward", first is not None and bool(first.any())))
 
     def _step(self, optimizer, args, kwargs):
         mine = {id(p) for p in self.params}
         if any(id(p) in mine for group in optimizer.param_groups for p in group["params"]):
-            settings = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
-            has_grad = any(p.grad is not None and bool(p.grad.any()) for p in self.params)
-            self.events.append(("step", type(optimizer).__name__, settings, has_grad))
+            group = optimizer.param_groups[0]
+            settings = {k: group[k] for k in SETTINGS if k in group}
+            self.events.append(("step", type(optimizer).__name__, settings))
 
-    def watch(self, loader, phase: str):
-        return Watched(loader, self, phase)
+    @contextlib.contextmanager
+    def zero_grads(self):
+        """Count zero_grad() of any optimizer or module while the loop runs."""
+        originals = {cls: cls.zero_grad for cls in (torch.optim.Optimizer, torch.nn.Module)}
 
-    def close(self):
-        for handle in self.handles:
-            handle.remove()
+        def counting(original):
+            def zero_grad(this, *args, **kwargs):
+                self.events.append(("zero_grad",))
+                return original(this, *args, **kwargs)
+            return zero_grad
+
+        for cls, original in originals.items():
+            cls.zero_grad = counting(original)
+        try:
+            yield
+        finally:
+            for cls, original in originals.items():
+                cls.zero_grad = original
+            for handle in self.handles:
+                handle.remove()
+
+    def watch(self, loader, name: str):
+        return Watched(loader, self, name)
 
 
 class Watched:
-    """A DataLoader that tells the recorder when an epoch starts and which loop is running."""
+    """A DataLoader that tells the recorder when a pass starts, each batch, and when it ends."""
 
-    def __init__(self, loader, recorder: Recorder, phase: str):
-        self.loader, self.recorder, self.phase = loader, recorder, phase
+    def __init__(self, loader, recorder: Recorder, name: str):
+        self.loader, self.recorder, self.name = loader, recorder, name
 
     def __iter__(self):
-        if self.phase == "train":
-            self.recorder.events.append(("epoch",))
+        self.recorder.events.append(("pass", self.name))
+        self.recorder.snapshots.append(weights(self.recorder.net))
         for batch in self.loader:
-            self.recorder.phase = self.phase
+            self.recorder.events.append(("batch",))
             yield batch
-        self.recorder.phase = None
+        self.recorder.events.append(("end",))
 
     def __len__(self):
         return len(self.loader)
 
     def __getattr__(self, name):
+        if name == "loader":
+            raise AttributeError(name)
         return getattr(self.loader, name)
 
 
 def loaders(root: Path):
-    from torch.utils.data import DataLoader
+    from torch.utils.data import DataLoader, TensorDataset
 
-    train, test = mnist_subsets(root)
-    shuffle = torch.Generator().manual_seed(0)       # the same batches for student and reference
-    return (DataLoader(train, batch_size=BATCH, shuffle=True, generator=shuffle),
-            DataLoader(test, batch_size=50))
+    train = TensorDataset(*mnist_head(root, "train", TRAIN_IMAGES))
+    test = TensorDataset(*mnist_head(root, "test", TEST_IMAGES))
+    # One shuffled order for every pass: the same batches for student and reference, however
+    # many times a loop goes through train_loader (to measure training accuracy, say).
+    order = torch.randperm(TRAIN_IMAGES, generator=torch.Generator().manual_seed(0)).tolist()
+    return (DataLoader(train, batch_size=BATCH, sampler=order), DataLoader(test, batch_size=TEST_BATCH))
 
 
-def network(reference_module, seed: int = 0) -> torch.nn.Module:
+def network(code, seed: int = 0) -> torch.nn.Module:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return reference_module.Network(SIZES).to(torch.float64)
+        return code.real.module("loop").Network(SIZES).to(torch.float64)
 
 
-def _problem(key, message):
-    mistake = BY_KEY.get(key)
-    return f"{mistake.name}: {message}; {mistake.fix}" if mistake else message
-
-
-def analyse(events, epochs: int, n_batches: int, optimizer_type: str, eta: float) -> list[str]:
-    """What the record shows went wrong, most telling first."""
-    problems, segments = [], []
-    for event in events:
-        if event[0] == "epoch":
-            segments.append([])
-        elif segments:
-            segments[-1].append(event)
-    steps_per_epoch = [sum(e[0] == "step" for e in seg) for seg in segments]
-    if len(segments) != epochs:
-        problems.append(f"train_loader was gone through {len(segments)} times for epochs={epochs}")
-    for steps in steps_per_epoch:
-        if steps != n_batches:
-            text = f"{steps} optimizer step{'' if steps == 1 else 's'} in an epoch of {n_batches} batches"
-            problems.append(_problem("step_once_per_epoch" if steps == 1 else None, text))
-            break
-    if any(e[0] == "grad" and e[1] for e in events):
-        problems.append(_problem("zero_grad_missing", "a backward pass found .grad not zeroed"))
-    if any(e[0] == "step" and not e[3] for e in events):
-        problems.append("the optimizer stepped with no gradients: zero_grad() ran between "
-                        "backward() and step()")
-    if any(e[0] == "forward" and e[1] == "test" and e[2] for e in events):
-        problems.append(_problem("eval_never_set", "the test images went through the network in "
-                                                   "training mode"))
-    if any(e[0] == "forward" and e[1] == "train" and e[3] and not e[2] for e in events):
-        problems.append(_problem("train_not_reset", "training batches went through the network in "
-                                                    "evaluation mode"))
-    steps = [e for e in events if e[0] == "step"]
-    if steps:
-        problems += _settings(steps[0][1], steps[0][2], optimizer_type, eta)
-    return problems
-
-
-def _settings(kind: str, settings: dict, optimizer_type: str, eta: float) -> list[str]:
-    """The homework's optimizer for optimizer_type, or what differs from it."""
-    if kind != optimizer_type:
-        return [f"optimizer_type {optimizer_type!r} built a {kind} optimizer"]
-    wrong = [f"{name} {settings.get(name)!r} (expected {value!r})"
-             for name, value in {"lr": eta, **EXPECTED[kind]}.items()
-             if _differs(settings.get(name), value)]
-    return [f"{kind} built with " + ", ".join(wrong)] if wrong else []
-
-
-def _differs(got, want) -> bool:
-    if isinstance(want, tuple):
-        return not isinstance(got, (tuple, list)) or list(map(float, got)) != list(want)
-    return got != want
-
-
-def _run(train_fn, net, optimizer_type, epochs, eta, root, recorder=None):
+def record(code, optimizer_type: str, epochs: int, eta: float, root: Path) -> dict:
+    """Run code's train() once, watched: what it returned, the events, the weights."""
+    net = network(code)
+    recorder = Recorder(net)
     train_loader, test_loader = loaders(root)
-    if recorder is not None:
-        train_loader, test_loader = recorder.watch(train_loader, "train"), recorder.watch(test_loader, "test")
-    return train_fn(net, train_loader, test_loader, epochs, eta, optimizer_type)
+    with recorder.zero_grads():
+        got = code.get("train")(net, recorder.watch(train_loader, "train"),
+                                recorder.watch(test_loader, "test"), epochs, eta, optimizer_type)
+    return {"returned": got, "events": recorder.events, "snapshots": recorder.snapshots,
+            "final": weights(net)}
 
 
-def _compare_runs(got, net, ref_acc, ref_net, epochs) -> tuple[list[str], float]:
-    """Problems with the returned accuracies and the final weights, and the weights' worst error."""
-    problems = []
-    if (not isinstance(got, (list, tuple)) or len(got) != epochs
-            or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in got)):
-        problems.append(f"returned {got!r:.80}, expected a list of {epochs} accuracies (floats)")
-    elif not np.allclose(got, ref_acc, rtol=0, atol=1e-12):
-        problems.append(f"returned accuracies {list(got)}, but the test accuracy after each "
-                        f"epoch is {ref_acc}")
-    mine = [p.detach().numpy() for p in net.parameters()]
-    true = [p.detach().numpy() for p in ref_net.parameters()]
-    floor = ROUND_OFF * scale_of(true)
-    errors = [float(relative_error(a, b, floor).max(initial=0.0)) for a, b in zip(mine, true)]
-    worst = max(errors)
-    if worst > LOCKSTEP_BOUND:
-        names = [n for n, _ in net.named_parameters()]
-        k = int(np.argmax(errors))
-        problems.append(f"after training, {names[k]} differs from the reference loop's "
-                        f"(worst relative error {worst:.2g})")
-    return problems, worst
+def loop_cases(root: Path) -> list[Case]:
+    from .code import reference
 
-
-def loop_row(ctx) -> dict:
-    """Exercise 10's row, in the shape grading.grade gives."""
-    row = {"status": "passed", "error": None, "case": None, "diagnosis": None, "detail": None}
+    cases = []
     for optimizer_type, epochs, eta in RUNS:
         label = (f"optimizer_type {optimizer_type!r}, {epochs} epoch{'s' if epochs > 1 else ''} "
                  f"of {TRAIN_IMAGES // BATCH} batches, eta {eta:g}")
-        reference_net = network(ctx.loop_reference)
-        net, recorder = copy.deepcopy(reference_net), None
-        reference_acc = _run(ctx.loop_reference.train, reference_net, optimizer_type, epochs, eta,
-                             ctx.data_root)
-        try:
-            recorder = Recorder(net)
-            with quiet():
-                got = _run(ctx.loop.train, net, optimizer_type, epochs, eta, ctx.data_root, recorder)
-        except NotImplementedError:
-            return dict(row, status="not written yet", detail="train not written yet")
-        except (Exception, SystemExit) as err:
-            return dict(row, status="wrong", case=label, diagnosis=raised(err, ctx.folder))
-        finally:
-            if recorder is not None:
-                recorder.close()
-        problems = analyse(recorder.events, epochs, TRAIN_IMAGES // BATCH, optimizer_type, eta)
-        more, worst = _compare_runs(got, net, reference_acc, reference_net, epochs)
-        row["error"] = max(row["error"] or 0.0, worst)
-        if problems or more:
-            problems += more
-            detail = "also: " + "; ".join(problems[1:]) if len(problems) > 1 else None
-            return dict(row, status="wrong", case=label, diagnosis=problems[0], detail=detail)
-    return row
+        args = (optimizer_type, epochs, eta, Path(root))
+        cases.append(Case(label, "train", lambda code, a=args: [record(code, *a)],
+                          lambda a=args: record(reference(), *a)))
+    return cases

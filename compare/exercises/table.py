@@ -38,7 +38,7 @@ class Target:
 @dataclass(frozen=True)
 class Exercise:
     number: int
-    key: str                # names its check (compare.exercises.child.CHECKS)
+    key: str                # names its check (compare.exercises.checks)
     title: str
     targets: tuple          # of Target
     equation: str           # the README's one-paragraph statement
@@ -136,8 +136,8 @@ EXERCISES = (
     Exercise(6, "sgd", "SGD's step (momentum, dampening, Nesterov, weight decay)", (
         _t("SGD._update", "scratchnet", "optim.py",
            "One torch.optim.SGD step for parameter i. p is the array itself (update it in",
-           "place), g its gradient (leave g unchanged), tmp and direction two scratch",
-           "arrays of p's shape you may use; keep the momentum buffer in self.buffers[i].",
+           "place: p -= ...), g its gradient (leave g unchanged); keep the momentum buffer",
+           "in self.buffers[i], and read the rate self.lr at every step (a scheduler changes it).",
            "  g ← g + λθ                                   (λ = self.weight_decay)",
            "  if μ ≠ 0: b ← g at the first step (buffer None), else b ← μb + (1 − τ)g",
            "            g ← g + μb if self.nesterov, else g ← b",
@@ -148,8 +148,9 @@ EXERCISES = (
        "place, exactly as torch.optim.SGD orders them."),
     Exercise(7, "adam", "Adam's step (bias correction; ε outside or inside the root)", (
         _t("Adam._update", "scratchnet", "optim.py",
-           "One torch.optim.Adam step for parameter i, in place; self.t is the step count",
-           "(1 at the first step), self.m[i] and self.v[i] the moments (update in place).",
+           "One torch.optim.Adam step for parameter i: update the array p in place from its",
+           "gradient g; self.t is the step count (1 at the first step), self.m[i] and",
+           "self.v[i] the moments (update them in place).",
            "  g ← g + λθ;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²",
            "  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)",
            "  θ ← θ − γ m̂ / (√v̂ + ε)          (torch.optim.Adam)",
@@ -194,5 +195,4 @@ EXERCISES = (
 )
 
 BY_NUMBER = {e.number: e for e in EXERCISES}
-BY_KEY = {e.key: e for e in EXERCISES}
 TARGETS = tuple((e, t) for e in EXERCISES for t in e.targets)

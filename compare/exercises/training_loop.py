@@ -55,8 +55,8 @@ def train(network, train_loader, test_loader, epochs, eta, optimizer_type):
     batch of train_loader take exactly one optimizer step on that batch's loss,
     with the gradients zeroed before its backward pass. Then put the network in
     evaluation mode and, without tracking gradients, count the test images whose
-    largest output is at their label. Append correct / total (a float in [0, 1]).
-    Returns: a list of `epochs` floats.
+    largest output is at their label. Append correct / total (a float in [0, 1]),
+    and return the list of `epochs` accuracies.
     """
     criterion = nn.CrossEntropyLoss()
     if optimizer_type == "SGD":
@@ -79,8 +79,7 @@ def train(network, train_loader, test_loader, epochs, eta, optimizer_type):
         correct = total = 0
         with torch.no_grad():
             for images, labels in test_loader:
-                predicted = network(images).argmax(dim=1)
-                correct += int((predicted == labels).sum())
+                correct += int((network(images).argmax(dim=1) == labels).sum())
                 total += len(labels)
         accuracies.append(correct / total)
     return accuracies
