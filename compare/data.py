@@ -37,6 +37,7 @@ import click
 import numpy as np
 
 from scratchnet.atomic import write_atomic
+from scratchnet.cli_options import FiniteFloatRange
 
 # Published MD5s of the uncompressed files.
 MD5 = {
@@ -302,7 +303,7 @@ def ensure_mnist(root: Path | str = DEFAULT_ROOT, on_event=None, timeout: float 
 @click.command()
 @click.option("--root", default=str(DEFAULT_ROOT), show_default=True,
               help="Folder that holds MNIST/raw/.")
-@click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=TIMEOUT,
+@click.option("--timeout", type=FiniteFloatRange(0, 3600, min_open=True), default=TIMEOUT,
               show_default=True, help="Seconds a network connection may stay silent.")
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
 def command(root, timeout, quiet):

@@ -778,3 +778,20 @@ def test_compare_data_gives_up_on_a_silent_network(tmp_path, silent_server, monk
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "torchvision download" in result.output and "timed out" in result.output
     assert "giving up on a connection silent for 0.5 s" in result.output
+
+
+def test_nan_is_refused_where_a_number_is_required():
+    from compare.cli import main
+
+    for args, option in ((["data", "--timeout", "nan"], "--timeout"),
+                         (["exercises", "check", "--time-limit", "nan", "x"], "--time-limit")):
+        assert_usage_error(CliRunner().invoke(main, args), option, "finite")
+
+
+def test_exercises_new_where_no_folder_can_be_made(tmp_path):
+    from compare.cli import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = CliRunner().invoke(main, ["exercises", "new", str(blocker / "copy")])
+    assert_usage_error(result, str(blocker / "copy"))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from scratchnet.cli_options import FiniteFloatRange
+
 from .check import DEFAULT_TIME_LIMIT
 from .table import EXERCISES
 
@@ -20,7 +22,7 @@ FOLDER = click.argument("folder", default="exercises", required=False,
 DATA = click.option("--data", "data_root", default="data", show_default=True,
                     type=click.Path(file_okay=False, path_type=Path),
                     help="folder holding MNIST/raw (exercise 10 and the last check read it)")
-TIME_LIMIT = click.option("--time-limit", type=click.FloatRange(1, 600), default=DEFAULT_TIME_LIMIT,
+TIME_LIMIT = click.option("--time-limit", type=FiniteFloatRange(1, 600), default=DEFAULT_TIME_LIMIT,
                           show_default=True, help="seconds each exercise may run before it is stopped")
 
 
@@ -46,6 +48,9 @@ def new(folder, force, quiet):
         files = write(folder, force)
     except CopyError as err:
         raise click.UsageError(str(err)) from None
+    except OSError as err:
+        raise click.UsageError(f"cannot write the copy in {folder}: "
+                               f"{err.strerror or err}") from None
     except SourceError as err:
         raise click.ClickException(f"an exercise names a function that is gone: {err}; "
                                    "update compare/exercises/table.py") from None
