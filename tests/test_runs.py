@@ -64,7 +64,7 @@ def test_results_are_cached_and_keyed_by_config(mnist_root, tmp_results, monkeyp
 
     def no_training(*args, **kwargs):
         raise AssertionError("a cached run was trained again")
-    monkeypatch.setattr(pool, "execute", no_training)
+    monkeypatch.setattr(pool, "_client", no_training)     # no workers started, nothing sent
     again = pool.execute_many([run], quick=True, jobs=1, root=mnist_root)
     assert again[run]["history"] == first[run]["history"]
     for changed in (tiny("s", TINY.replace(lr=0.01), "scratch"),
