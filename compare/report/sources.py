@@ -157,37 +157,39 @@ def find_problem1(folder: Path, shown: str, quick: bool) -> Entry:
     return entry
 
 
+def run_command(run, quick: bool, impl: str) -> str:
+    """The command that produces run's result, as the report names it."""
+    impl_option = () if impl == "auto" else ("--impl", impl)
+    if run.seed:
+        return (make_command("study", quick) if not impl_option
+                else compare_command("problems", quick, *impl_option, "--study"))
+    if not run.study and not impl_option:
+        return make_command(run.folder, quick)
+    return compare_command(run.folder, quick, *impl_option, *(("--study",) if run.study else ()))
+
+
 def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "auto") -> Sources:
     """Find every result the report needs under `results` (its quick/ subfolder when quick)."""
     if impl not in IMPL_CHOICES:
         raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPL_CHOICES)}")
     folder = Path(results) / "quick" if quick else Path(results)
     shown = "results/quick" if quick else "results"
-    impl_option = () if impl == "auto" else ("--impl", impl)
     every, index = table.table(quick, impl), {}
-
-    def find(run):
-        if run.seed:
-            command = (make_command("study", quick) if not impl_option
-                       else compare_command("problems", quick, *impl_option, "--study"))
-        elif not run.study and not impl_option:
-            command = make_command(run.folder, quick)
-        else:
-            command = compare_command(run.folder, quick, *impl_option,
-                                      *(("--study",) if run.study else ()))
-        return find_run(folder / run.folder, f"{shown}/{run.folder}", run, command, index)
+    found = {r: find_run(folder / r.folder, f"{shown}/{r.folder}", r,
+                         run_command(r, quick, impl), index) for r in every}
+    zero = {(r.problem, r.part, r.variant, r.impl, r.study): r.name for r in every if not r.seed}
 
     def problem(number, study):
-        return {r.name: find(r) for r in every
-                if r.problem == number and r.study == study and r.seed == 0}
+        return {r.name: e for r, e in found.items()
+                if r.problem == number and r.study == study and not r.seed}
 
     def seeds(number):
         """The seed siblings `make study` adds, grouped by the run they repeat."""
-        grouped, zero = {}, {(r.part, r.variant, r.impl, r.study): r.name
-                             for r in every if r.seed == 0}
-        for run in (r for r in every if r.problem == number and r.seed):
-            key = zero[run.part, run.variant, run.impl, run.study]
-            grouped.setdefault(key, []).append(find(run))
+        grouped = {}
+        for r, e in found.items():
+            if r.problem == number and r.seed:
+                key = zero[r.problem, r.part, r.variant, r.impl, r.study]
+                grouped.setdefault(key, []).append(e)
         return grouped
 
     def check(name):
