@@ -528,6 +528,53 @@ def test_result_of_another_run_is_not_used(mnist_root, tmp_results):
     assert told == ["it holds another run's config"]
 
 
+def _stored_result(run) -> dict:
+    """A sound result of run, as compare.runs.store writes it."""
+    return {"name": run.name, "run": run.to_dict(), "impl": run.impl, "device": "cpu",
+            "evaluated_on": "test", "history": {"test_accuracy": [0.9], "train_loss": [0.3],
+                                                "grad_norms": [[1.0]], "seconds": [1.0],
+                                                "lr": [0.1], "diverged_at": None},
+            "final_accuracy": 0.9, "best_accuracy": 0.9, "diverged_at": None,
+            "wall_seconds": 1.0}
+
+
+def _nested(path):
+    path.write_text("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda p, r: p.write_text(json.dumps({**r, "final_accuracy": float("nan")})),
+     "'final_accuracy' is not an accuracy"),
+    (lambda p, r: p.write_text(json.dumps({**r, "best_accuracy": 7.5})),
+     "'best_accuracy' is not an accuracy"),
+    (lambda p, r: p.write_text(json.dumps({**r, "diverged_at": "yes"})), "'diverged_at'"),
+    (lambda p, r: p.write_text(json.dumps({**r, "impl": 3})), "'impl'"),
+    (lambda p, r: p.write_text(json.dumps([r])), "not a JSON object"),
+    (lambda p, r: p.write_text(json.dumps({**r, "history": {**r["history"],
+                                                            "train_loss": ["a"]}})),
+     "'history.train_loss'"),
+    (lambda p, r: _nested(p), "nested too deeply"),
+    (lambda p, r: p.symlink_to(p.name), "not a regular file"),        # a symlink loop
+    (lambda p, r: p.write_text(json.dumps(r)[:50]), "not valid JSON"),
+])
+def test_the_report_lists_a_damaged_result_as_damaged(damage, why, tmp_path):
+    """compare report reads results through the cache's schema: a damaged one is listed with
+    the reason, never called stale, never a traceback, and its numbers are not used."""
+    from compare import table
+    from compare.report import build as report
+
+    run = next(r for r in table.plan(2) if r.variant == "baseline" and r.impl == "torch")
+    path = tmp_path / "results" / run.folder / runs.result_path(run).name
+    path.parent.mkdir(parents=True)
+    damage(path, _stored_result(run))
+    src = report.collect(tmp_path / "results")
+    (shown, reason), = src.damaged
+    assert shown == f"results/problem2/{path.name}" and why in reason
+    assert src.problem2[run.name].status == "damaged" and src.problem2[run.name].result is None
+    text = report.build(src, tmp_path / "figures", tmp_path / "REPORT.md").text
+    assert "Traceback" not in text and "stale" not in text
+
+
 @pytest.mark.parametrize("target, damage, why", [
     ("npz", lambda p: p.write_bytes(p.read_bytes()[:200]), "not a readable .npz"),
     ("npz", lambda p: p.unlink(), "missing"),
