@@ -9,13 +9,11 @@ same run:
       * the homework's DataLoader loop (reference) vs torchnet on the CPU (and
         on CUDA when there is one) and scratchnet, all cross-entropy + SGD
         with Nesterov 0.8 and weight decay 1e-4, training plus evaluation;
-  - 10⁵ Rosenbrock steps: the homework's loop as written vs the package's path;
-  - with --full: the wall time of `make clean all` (cold caches).
+  - 10⁵ Rosenbrock steps: the homework's loop as written vs the package's path.
 """
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -153,14 +151,6 @@ def machine_info() -> dict:
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
-def full_make_all() -> dict:
-    """Wall time of `make clean all` (cold result caches)."""
-    start = time.perf_counter()
-    done = subprocess.run(["make", "clean", "all"], capture_output=True, text=True)
-    return {"case": "make clean all (full specification)", "ours_s": time.perf_counter() - start,
-            "returncode": done.returncode}
-
-
 def print_rows(rows) -> None:
     for r in rows:
         ref = "" if r.get("reference_s") is None else f"{r['reference']}: {r['reference_s']:.3f}s  "
@@ -175,12 +165,11 @@ def print_rows(rows) -> None:
               help="Timed repetitions per figure (after one warm-up); the median is reported.")
 @click.option("--quick", is_flag=True, help="Time 1/10 of an epoch and scale up (also QUICK=1); "
               "skips the homework loop, which cannot run on a subset.")
-@click.option("--full", is_flag=True, help="Also time `make clean all` at full specification.")
 @click.option("--device", "devices", multiple=True, default=None, callback=device_callback,
               help="torch devices to time (default: cpu, plus cuda when available).")
 @click.option("--data", "root", default="data", show_default=True, help="MNIST root folder.")
 @click.option("--quiet", is_flag=True, help="Print only the table.")
-def command(repeats, quick, full, devices, root, quiet):
+def command(repeats, quick, devices, root, quiet):
     """Side-by-side timings of the reference loops and the two packages."""
     import torch
     from scratchnet import mnist
@@ -200,8 +189,6 @@ def command(repeats, quick, full, devices, root, quiet):
                 rows += rosenbrock_rows(repeats, steps)
             else:
                 rows += epoch_rows(label, sizes, X, y, test, n, repeats, root, devices)
-    if full:
-        rows.append(full_make_all())
     result = {"machine": machine_info(), "repeats": repeats, "quick": quick, "rows": rows,
               "command": " ".join(["compare bench"] + sys.argv[2:])}
     path = (runs.RESULTS / "quick" / "bench.json") if quick else (runs.RESULTS / "bench.json")
