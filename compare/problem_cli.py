@@ -57,9 +57,8 @@ def check_inputs(todo: list, quick: bool, training: bool, root="data") -> None:
     """Every folder the runs of todo write to, and MNIST when there is training to do:
     a click.UsageError naming the first that cannot be used."""
     for problem in sorted({r.folder for r in todo}):
-        for what, folder in (("results", runs.results_dir(problem, quick)),
-                             ("figures", runs.FIGURES / "quick" / problem if quick
-                              else runs.FIGURES / problem)):
+        for what, base in (("results", runs.RESULTS), ("figures", runs.FIGURES)):
+            folder = runs.results_dir(problem, quick, base)
             why = folder_problem(folder)
             if why:
                 raise click.UsageError(f"cannot write {what} in {folder}: {why}")

@@ -41,12 +41,15 @@ def quick_mode(flag: bool = False) -> bool:
     return bool(flag) or SWITCH[value.strip().lower()]
 
 
-def results_dir(problem: str, quick: bool = False) -> Path:
-    return (RESULTS / "quick" / problem) if quick else (RESULTS / problem)
+def results_dir(problem: str, quick: bool = False, base: Path | None = None) -> Path:
+    """results/<problem>, or results/quick/<problem> (base: another folder than results)."""
+    base = RESULTS if base is None else base
+    return (base / "quick" / problem) if quick else (base / problem)
 
 
 def figures_dir(problem: str, quick: bool = False) -> Path:
-    folder = (FIGURES / "quick" / problem) if quick else (FIGURES / problem)
+    """figures/<problem> or figures/quick/<problem>, made if need be."""
+    folder = results_dir(problem, quick, FIGURES)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
