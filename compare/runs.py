@@ -1,14 +1,11 @@
-"""A training run of Problems 2 and 3, where its result is stored, and training it.
+"""A training run of Problems 2 and 3, its stored result, and training it.
 
-A Run is one row of the run table (compare.table): what it answers (problem,
-part, variant, seed, whether the homework specifies it, whether it is a study
-candidate scored on the validation split) and how it trains (config, impl,
-augment). Its name and its cache key are derived from those fields; a stored
-result records them all in its "run" object, so nothing needs to read a name
-to learn what a run is. A result is stored as
-results/problem<N>/<name>-<hash>.json, written atomically, and used again only
-if it passes compare.schema and holds the same run fields and config. Quick
-(smoke) runs live under results/quick/ and figures/quick/.
+A Run is one row of the run table (compare.table): what it answers and how it
+trains. Its name and cache key are derived from its fields, and its stored
+result (results/problem<N>/<name>-<hash>.json, written atomically) records them
+all, so nothing reads a name to learn what a run is. A stored result is used
+again only if it passes compare.schema and holds the same fields and config.
+Quick (smoke) runs live under results/quick/ and figures/quick/.
 """
 from __future__ import annotations
 
@@ -142,13 +139,10 @@ class Run:
 
     @property
     def cost(self) -> float:
-        """Rough relative training cost, to start the longest runs first.
-
-        Per image: its multiply-adds; per step: a fixed cost per layer; per augmented image:
-        distorting it, which costs about as much as a 784-500-10 net's pass (elastic
-        distortions add ~2.5 s to a 60,000-image epoch on one core, against ~4 s for the
-        multiply-adds of 784-1024-10).
-        """
+        """Rough relative training cost, to start the longest runs first: per image its
+        multiply-adds, plus distorting it if augmented (elastic distortions cost about a
+        784-500-10 pass: ~2.5 s a 60,000-image epoch on one core); per step, a fixed cost
+        per layer."""
         sizes = self.config.sizes
         weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
         images = self.config.epochs * 60000

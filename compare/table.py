@@ -1,22 +1,13 @@
 """The run table: every run Problems 2 and 3 train, declared once, as data.
 
-Problem 2, shallow nets (784-h-10) on MNIST: (a) the homework's baseline in
-both implementations from the same weights; (b) an SGD learning-rate sweep and
-(c) the same with Adam, both up to rates at which training fails; (d) the best
-one-hidden-layer recipes, without and with elastic distortions, chosen on the
-validation split by the study's candidates.
-
-Problem 3, deep dense nets: 784-30×8-10 trained as the homework asks (plain SGD
-lr 1e-3, batch 10, 5 epochs) in both implementations: (a) sigmoid + Xavier
-normal, whose gradients vanish; (b) the fixes, ReLU + Kaiming uniform and
-sigmoid + batch norm; (c) the best dense networks, without and with on-the-fly
-augmentation, chosen by the study's candidates (among them the dropout paper's
-recipe, Srivastava et al. 2014).
-
-`make all` trains seed 0 of every run that is not a study candidate; `make
-study` adds the candidates and the seed siblings behind the report's error
-bars: seeds 1-4 of the scratchnet baseline and of each sweep rate, seeds 1 and
-2 of each recipe, of Problem 2's candidates and of Problem 3's close calls.
+Problem 2, 784-h-10 nets: (a) the homework's baseline in both implementations;
+(b) an SGD and (c) an Adam learning-rate sweep, up to rates at which training
+fails; (d) the best recipes, without and with elastic distortions. Problem 3,
+784-30×8-10 as the homework trains it, in both implementations: (a) sigmoid,
+whose gradients vanish; (b) its fixes, ReLU and batch norm; (c) the best dense
+nets, without and with augmentation. (d)'s and (c)'s candidates are the study,
+trained on the validation split. `make all` trains seed 0 of every run but the
+candidates; `make study` adds them and the seeds behind the report's error bars.
 """
 from __future__ import annotations
 
