@@ -1,23 +1,13 @@
-"""Many training runs at once, on Dask distributed workers, each result stored as it arrives.
+"""Many training runs at once on Dask workers, each result stored as it arrives.
 
-execute_many() trains the runs whose results are not stored yet, of one problem
-or of both (`compare problems`), longest first, on a cluster's workers: by
-default a LocalCluster on this machine (one worker process per job, one thread
-each), or an existing cluster whose scheduler is named (`--scheduler`, or
-DASK_SCHEDULER_ADDRESS). Workers only train and return each result; this
-process alone writes results/, the moment a result arrives, so an interrupted
-command keeps every finished run. A worker that lacks MNIST gets the command's
-verified files (sent once per worker) and checks their MD5s before it trains.
-A run's result does not depend on which process trained it: the test suite
-checks that a pooled run equals a plain one bit for bit.
-
-Interrupts. SIGINT (Ctrl-C) and SIGTERM stop the command within a few seconds
-and raise Interrupted, which says how many runs are kept and how many are left;
-the CLI prints it as one line and exits with 128 + the signal number. A
-LocalCluster is closed (its workers ignore a terminal's Ctrl-C: the command
-decides), and a remote cluster's unfinished runs are cancelled. If the command
-is killed outright, the LocalCluster's workers see their parent's pipe close
-and exit at once.
+The workers are a LocalCluster's (one process per job, one thread each) or those
+of a cluster whose scheduler is named. They only train and return each result
+(a worker without MNIST is sent the command's files and checks their MD5s);
+this process alone writes results/, so an interrupted command keeps every
+finished run. SIGINT and SIGTERM raise Interrupted within seconds: the
+LocalCluster is closed, a remote cluster's unfinished runs are cancelled. The
+LocalCluster's workers ignore a terminal's Ctrl-C and die with a command that
+is killed outright (their parent's pipe closes).
 """
 from __future__ import annotations
 
@@ -28,9 +18,6 @@ import signal
 
 from . import data, runs
 from .runs import Run, execute
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
 
 class Interrupted(Exception):
     """Training was stopped by a signal; the finished runs are stored."""
@@ -49,27 +36,21 @@ class NoScheduler(ValueError):
     """No Dask scheduler answered at the address given."""
 
 
-class _Signal(BaseException):
-    """A stop signal, raised in the main thread (a BaseException: `except Exception` blocks
-    let it through, and atomic writes remove their temporary file)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread as SIGINT raises KeyboardInterrupt (a BaseException:
+    `except Exception` blocks let it through, and atomic writes remove their temporary)."""
 
 
 @contextlib.contextmanager
-def _signals_raise():
-    """While inside: SIGINT and SIGTERM raise _Signal in the main thread."""
+def _sigterm_raises():
     def handler(signum, frame):
-        raise _Signal(signum)
+        raise _Terminated()
 
-    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    old = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
-        for s, old in previous.items():
-            signal.signal(s, old)
+        signal.signal(signal.SIGTERM, old)
 
 
 # ---------------------------------------------------------------- in a worker
@@ -176,16 +157,15 @@ def execute_many(todo: list[Run], quick: bool = False, jobs: int = 0, root="data
     jobs = 1 if str(device) != "cpu" else jobs or min(os.cpu_count() or 1, len(missing))
     threads = None if scheduler else max(1, (os.cpu_count() or 1) // jobs)
     try:
-        with _signals_raise(), _client(scheduler, jobs) as client:
+        with _sigterm_raises(), _client(scheduler, jobs) as client:
             futures = _submit(client, missing, root, device, threads, bool(scheduler))
             try:
                 _collect(futures, quick, results, on_done)
             finally:
                 client.cancel(list(futures))
-    except _Signal as stop:
-        raise Interrupted(stop.signum, len(results), len(todo) - len(results)) from None
-    except KeyboardInterrupt:
-        raise Interrupted(signal.SIGINT, len(results), len(todo) - len(results)) from None
+    except (_Terminated, KeyboardInterrupt) as stop:
+        signum = signal.SIGTERM if isinstance(stop, _Terminated) else signal.SIGINT
+        raise Interrupted(signum, len(results), len(todo) - len(results)) from None
     return results
 
 
