@@ -454,13 +454,17 @@ def test_a_bad_quick_switch_is_a_usage_error(command, tmp_path, monkeypatch):
     assert_usage_error(invoke("compare", command), "QUICK='maybe'", "1, 0, true, false, yes")
 
 
-def test_a_scheduler_that_does_not_answer_is_a_usage_error(quick_problem, monkeypatch):
+@pytest.mark.parametrize("via", ["option", "environment"])
+def test_a_scheduler_that_does_not_answer_is_a_usage_error(via, quick_problem, monkeypatch):
     monkeypatch.chdir(quick_problem)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]           # nothing listens there once it is closed
-    result = invoke("compare", "problem3", "--quick", "--quiet", "--scheduler",
-                    f"tcp://127.0.0.1:{port}")
+    address = f"tcp://127.0.0.1:{port}"
+    if via == "environment":
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
+    result = invoke("compare", "problem3", "--quick", "--quiet",
+                    *(["--scheduler", address] if via == "option" else []))
     assert_usage_error(result, "--scheduler", f"tcp://127.0.0.1:{port}", "no Dask scheduler")
     assert not (quick_problem / "results").exists()
 
