@@ -9,15 +9,11 @@ same run:
       * the homework's DataLoader loop (reference) vs torchnet on the CPU (and
         on CUDA when there is one) and scratchnet, all cross-entropy + SGD
         with Nesterov 0.8 and weight decay 1e-4, training plus evaluation;
-  - 10⁵ Rosenbrock steps: the homework's loop as written vs the package's path;
-  - with --full: the wall time of `make clean all` (cold caches).
+  - 10⁵ Rosenbrock steps: the homework's loop as written vs the package's path.
 """
 from __future__ import annotations
 
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -98,6 +94,12 @@ def homework_epoch(sizes, n, root):
     return lambda: reference.homework_epoch(root, sizes)
 
 
+def row(case, reference, reference_s, ours, ours_s, **extra) -> dict:
+    """One line of the table; speedup = reference_s / ours_s (None without a reference)."""
+    return {"case": case, "reference": reference, "reference_s": reference_s, "ours": ours,
+            "ours_s": ours_s, "speedup": reference_s / ours_s if reference_s else None, **extra}
+
+
 def rosenbrock_rows(repeats: int, steps: int) -> list[dict]:
     rows = []
     for method, homework, kwargs in (
@@ -107,68 +109,46 @@ def rosenbrock_rows(repeats: int, steps: int) -> list[dict]:
         ref = timed(lambda: homework(reference.homework_grad, [-4.0, -2.0], n_epochs=steps,
                                      eta=1e-4, **kwargs), repeats)
         ours = timed(lambda: rosenbrock.run(method, 1e-4, steps), repeats)
-        rows.append({"case": f"Rosenbrock {steps:,} steps, {method}", "reference": "homework loop",
-                     "reference_s": ref, "ours": "compare.problem1.rosenbrock.run", "ours_s": ours,
-                     "speedup": ref / ours})
+        rows.append(row(f"Rosenbrock {steps:,} steps, {method}", "homework loop", ref,
+                        "compare.problem1.rosenbrock.run", ours))
     rates = np.logspace(-6, -4, 16)  # a sweep: the package runs all rates as one (16, 2) array
     ref = timed(lambda: [reference.homework_gd_with_mom(reference.homework_grad, [-4.0, -2.0],
                                                         n_epochs=steps, eta=lr) for lr in rates],
                 repeats)
     ours = timed(lambda: rosenbrock.run("momentum", rates, steps), repeats)
-    rows.append({"case": f"Rosenbrock sweep, momentum at {len(rates)} rates × {steps:,} steps",
-                 "reference": "homework loop per rate", "reference_s": ref,
-                 "ours": "compare.problem1.rosenbrock.run (rates vectorized)", "ours_s": ours,
-                 "speedup": ref / ours})
-    return rows
+    return rows + [row(f"Rosenbrock sweep, momentum at {len(rates)} rates × {steps:,} steps",
+                       "homework loop per rate", ref,
+                       "compare.problem1.rosenbrock.run (rates vectorized)", ours)]
 
 
 # ---------------------------------------------------------------- the table
 def epoch_rows(label, sizes, X, y, test, n, repeats, root, devices) -> list[dict]:
     scale = 60000 / n  # seconds per full epoch when a subset is timed
-    rows = []
     test = tuple(a[:_test_size(n, len(test[0]))] for a in test)
     ref = timed(nielsen_epoch(sizes, X, y, n), repeats) * scale
     ours = timed(scratch_epoch(sizes, X, y, n, test, homework=False), repeats) * scale
-    rows.append({"case": f"{label}: epoch, quadratic + plain SGD, training only",
-                 "reference": "Nielsen per-sample loop", "reference_s": ref,
-                 "ours": "scratchnet", "ours_s": ours, "speedup": ref / ours})
+    rows = [row(f"{label}: epoch, quadratic + plain SGD, training only",
+                "Nielsen per-sample loop", ref, "scratchnet", ours)]
     hw = homework_epoch(sizes, n, root)
     ref = timed(hw, repeats) if hw else None
     scratch = timed(scratch_epoch(sizes, X, y, n, test, homework=True), repeats) * scale
+    case = f"{label}: epoch, cross-entropy + SGD Nesterov, with evaluation"
     for device in devices:
         ours = timed(torch_epoch(sizes, n, device, root), repeats) * scale
-        rows.append({"case": f"{label}: epoch, cross-entropy + SGD Nesterov, with evaluation",
-                     "reference": "homework DataLoader loop", "reference_s": ref,
-                     "ours": f"torchnet ({device}, float32)", "ours_s": ours,
-                     "speedup": ref / ours if ref else None,
-                     "vs_scratchnet": ours / scratch})
-    rows.append({"case": f"{label}: epoch, cross-entropy + SGD Nesterov, with evaluation",
-                 "reference": "homework DataLoader loop", "reference_s": ref,
-                 "ours": "scratchnet (float64)", "ours_s": scratch,
-                 "speedup": ref / scratch if ref else None})
-    return rows
+        rows.append(row(case, "homework DataLoader loop", ref, f"torchnet ({device}, float32)",
+                        ours, vs_scratchnet=ours / scratch))
+    return rows + [row(case, "homework DataLoader loop", ref, "scratchnet (float64)", scratch)]
 
 
 def machine_info() -> dict:
+    """runs.machine() with the time, the BLAS libraries and the CUDA card, if any."""
     import torch
     from threadpoolctl import threadpool_info
 
-    return {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
+    return {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), **runs.machine(),
             "blas": [{k: i.get(k) for k in ("internal_api", "num_threads", "architecture")}
                      for i in threadpool_info()],
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
-
-
-def full_make_all() -> dict:
-    """Wall time of `make clean all` (cold result caches)."""
-    start = time.perf_counter()
-    done = subprocess.run(["make", "clean", "all"], capture_output=True, text=True)
-    return {"case": "make clean all (full specification)", "ours_s": time.perf_counter() - start,
-            "returncode": done.returncode}
 
 
 def print_rows(rows) -> None:
@@ -185,12 +165,11 @@ def print_rows(rows) -> None:
               help="Timed repetitions per figure (after one warm-up); the median is reported.")
 @click.option("--quick", is_flag=True, help="Time 1/10 of an epoch and scale up (also QUICK=1); "
               "skips the homework loop, which cannot run on a subset.")
-@click.option("--full", is_flag=True, help="Also time `make clean all` at full specification.")
 @click.option("--device", "devices", multiple=True, default=None, callback=device_callback,
               help="torch devices to time (default: cpu, plus cuda when available).")
 @click.option("--data", "root", default="data", show_default=True, help="MNIST root folder.")
 @click.option("--quiet", is_flag=True, help="Print only the table.")
-def command(repeats, quick, full, devices, root, quiet):
+def command(repeats, quick, devices, root, quiet):
     """Side-by-side timings of the reference loops and the two packages."""
     import torch
     from scratchnet import mnist
@@ -210,8 +189,6 @@ def command(repeats, quick, full, devices, root, quiet):
                 rows += rosenbrock_rows(repeats, steps)
             else:
                 rows += epoch_rows(label, sizes, X, y, test, n, repeats, root, devices)
-    if full:
-        rows.append(full_make_all())
     result = {"machine": machine_info(), "repeats": repeats, "quick": quick, "rows": rows,
               "command": " ".join(["compare bench"] + sys.argv[2:])}
     path = (runs.RESULTS / "quick" / "bench.json") if quick else (runs.RESULTS / "bench.json")

@@ -17,7 +17,7 @@ SUBCOMMANDS = {
     "problem1": ("compare.problem1.experiment", "Problem 1: optimizers on the Rosenbrock function."),
     "problem2": ("compare.problem2.experiment", "Problem 2: shallow nets on MNIST."),
     "problem3": ("compare.problem3.experiment", "Problem 3: deep nets and vanishing gradients."),
-    "problems": ("compare.problem_cli", "Problems 2 and 3 in one pool of workers, and figures."),
+    "problems": ("compare.problem_cli", "Problems 2 and 3 on Dask workers, and figures."),
     "bench": ("compare.bench", "Side-by-side timings -> results/bench.json."),
     "report": ("compare.report.build", "REPORT.md from results/ and figures/."),
     "exercises": ("compare.exercises.cli", "Exercises: a student's copy of scratchnet, and its grader."),

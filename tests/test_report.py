@@ -19,11 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from compare.problem1 import experiment as problem1
-from compare.problem2 import experiment as problem2
 from compare.problem2 import figures as problem2_figures
 from compare.problem2 import report as report_problem2
-from compare.problem3 import experiment as problem3
-from compare import runs
+from compare import table
 from compare.report import build as report
 
 MACHINE = {"platform": "Linux-6.1-x86_64-with-glibc2.36", "processor": "x86_64", "cpus": 2,
@@ -44,7 +42,7 @@ def curve(final: float, epochs: int) -> list[float]:
 
 
 def write_run(folder: Path, run, accs, norms=None, diverged=None, wall=12.0, path=None):
-    """One result file as experiments.execute_all writes it."""
+    """One result file as compare.runs.store writes it."""
     n = len(accs)
     norms = norms or [[0.5, 1.0]] * n
     result = {"name": run.name, "run": run.to_dict(), "impl": run.impl, "device": "cpu",
@@ -65,36 +63,36 @@ def write_run(folder: Path, run, accs, norms=None, diverged=None, wall=12.0, pat
 SEED_DELTA = {1: 0.0010, 2: -0.0010, 3: 0.0020, 4: -0.0005}
 
 
-def seed_results(folder: Path, module, quick: bool) -> None:
-    """Every seed sibling of module's plan: seed 0's curve, its last point moved by SEED_DELTA."""
-    zero = {r.name: r for r in module.plan(quick, "auto") + module.study_plan(quick, "auto")}
-    for run in module.seed_plan(quick, "auto"):
-        base, seed = runs.split_seed(run.name)
-        data = json.loads(next(folder.glob(f"{base}-{zero[base].short_hash()}.json")).read_text())
+def seed_results(folder: Path, problem: int, quick: bool) -> None:
+    """Every seed sibling of a problem's runs: seed 0's curve, its last point moved by SEED_DELTA."""
+    for run in (r for r in table.table(quick) if r.problem == problem and r.seed):
+        zero = run.with_seed(0)
+        data = json.loads((folder / f"{zero.name}-{zero.short_hash()}.json").read_text())
         accs = data["history"]["test_accuracy"]
-        accs[-1] = round(accs[-1] + SEED_DELTA[seed], 4)
+        accs[-1] = round(accs[-1] + SEED_DELTA[run.seed], 4)
         write_run(folder, run, accs, data["history"]["grad_norms"], data["diverged_at"],
                   data["wall_seconds"])
 
 
 def p2_results(folder: Path, quick: bool, study: bool = False) -> None:
-    for run in problem2.plan(quick, "auto"):
+    for run in table.plan(2, quick):
         epochs, lr = run.config.epochs, run.config.lr
-        if run.name.startswith("a-"):
+        if run.part == "a":
             write_run(folder, run, curve(0.9432, epochs))
-        elif run.name.startswith("b-"):
+        elif run.part == "b":
             if lr in SGD_FINAL:
                 write_run(folder, run, curve(SGD_FINAL[lr], epochs))
             else:   # the highest rates: the loss blows up in epoch 2
                 write_run(folder, run, curve(0.2, 1), diverged={"epoch": 2, "step": 6123})
-        elif run.name.startswith("c-"):
+        elif run.part == "c":
             write_run(folder, run, curve(ADAM_FINAL[lr], epochs))
-        elif run.name == "d-recipe-elastic":
+        elif run.variant == "recipe-elastic":
             write_run(folder, run, curve(0.9921, epochs), wall=700.0)
         else:
             write_run(folder, run, curve(0.9850, epochs), wall=300.0)
     if study:
-        for k, run in enumerate(problem2.study_plan(quick, "auto")):
+        candidates = [r for r in table.plan(2, quick, study=True) if r.study and r.seed == 0]
+        for k, run in enumerate(candidates):
             write_run(folder, run, curve(0.975 + 0.001 * k, run.config.epochs))
 
 
@@ -105,17 +103,18 @@ def deep_norms(first: float, epochs: int) -> list[list[float]]:
 
 def p3_results(folder: Path, quick: bool, study: bool = False) -> None:
     if study:
-        for k, run in enumerate(problem3.study_plan(quick, "auto")):
+        candidates = [r for r in table.plan(3, quick, study=True) if r.study and r.seed == 0]
+        for k, run in enumerate(candidates):
             write_run(folder, run, curve(0.985 + 0.001 * k, run.config.epochs))
-    for run in problem3.plan(quick, "auto"):
+    for run in table.plan(3, quick):
         epochs = run.config.epochs
-        if run.name.startswith("deep-sigmoid-bn"):
+        if run.variant == "sigmoid-bn":
             write_run(folder, run, curve(0.9312, epochs), deep_norms(0.5, epochs))
-        elif run.name.startswith("deep-sigmoid"):
+        elif run.variant == "sigmoid":
             write_run(folder, run, [0.1135] * epochs, deep_norms(2e-5, epochs))
-        elif run.name.startswith("deep-relu"):
+        elif run.variant == "relu":
             write_run(folder, run, curve(0.9421, epochs), deep_norms(0.8, epochs))
-        elif run.name == "best":
+        elif run.variant == "best":
             write_run(folder, run, curve(0.9881, epochs), wall=900.0)
         else:
             write_run(folder, run, curve(0.9931, epochs), wall=1100.0)
@@ -144,8 +143,8 @@ def make_tree(root: Path, quick: bool = False, study: bool = False,
     p2_results(base / "problem2", quick, study or seeds)
     p3_results(base / "problem3", quick, study or seeds)
     if seeds:
-        seed_results(base / "problem2", problem2, quick)
-        seed_results(base / "problem3", problem3, quick)
+        seed_results(base / "problem2", 2, quick)
+        seed_results(base / "problem3", 3, quick)
     base.mkdir(parents=True, exist_ok=True)
     (base / "problem1.json").write_text(json.dumps(p1_result(quick)))
     settings = {"SGD": {"optimizer": "sgd", "options": {"lr": 0.1}, "step_lr": None,
@@ -382,7 +381,8 @@ def test_the_study_table_when_present(tmp_path):
     make_tree(tmp_path, study=True)
     text = build(tmp_path).text
     section = text.split('id="p2d"')[1].split('id="p3a"')[0]
-    plain = [r.name for r in problem2.study_plan(False, "auto") if not r.augment]
+    plain = [r.name for r in table.plan(2, study=True)
+             if r.study and not r.seed and not r.augment]
     winner = plain[-1]                             # make_tree scores it highest
     assert "**The study.**" in section and f"**{winner}**" in section
     assert "validation accuracy" in section
@@ -549,7 +549,9 @@ def test_a_changed_result_format_is_reported_not_fatal(tree):
     data = json.loads(path.read_text())
     del data["history"]
     path.write_text(json.dumps(data))
-    rep = build(tree)
-    assert status(rep, "p3b") == "unreadable"
-    assert "could not be written from" in rep.text and "KeyError" in rep.text
+    src = report.collect(tree / "results")
+    assert src.damaged == [(f"results/problem3/{path.name}", "missing 'history'")]
+    assert src.problem3["deep-relu-torch"].status == "damaged"
+    rep = report.build(src, tree / "figures", tree / "REPORT.md")
+    assert status(rep, "p3b") == "partial" and "Traceback" not in rep.text
     assert status(rep, "p2a") == "complete"

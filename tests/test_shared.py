@@ -58,10 +58,10 @@ def test_short_hash_is_pinned():
     assert short_hash({"a": 1, "b": [2, 3]}) == short_hash(data)
     assert TrainConfig().short_hash() == "360dbc55"
     assert TrainConfig(sizes=(784, 100, 10), lr=0.1).short_hash() == "4093fe25"
-    assert Run("x", TrainConfig()).short_hash() == "e7e094c0"
-    augmented = Run("y", TrainConfig(), "torch",
+    assert Run(2, "a", "x", TrainConfig()).short_hash() == "93edbaf1"
+    augmented = Run(2, "a", "y", TrainConfig(), "torch",
                     augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1))
-    assert augmented.short_hash() == "e534d7a1"
+    assert augmented.short_hash() == "a1b0fa32"
     assert Problem1Config().short_hash() == "7f6ad0cc"
 
 

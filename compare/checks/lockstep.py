@@ -53,22 +53,13 @@ def lockstep_setting(name: str, data, steps: int = 1000, steps_per_epoch: int = 
     images, in scratchnet's epoch_order, so StepLR changes the rate within the run.
     callback(step), if given, is called after every step.
     """
-    from torchnet.convert import to_torch
-    from torchnet.train import max_norm_ as torch_max_norm_, optimizer_for, small_batch_threads
+    from torchnet.train import max_norm_ as torch_max_norm_, small_batch_threads
 
-    kind, options, schedule = SETTINGS[name]
-    options = dict(options)
+    options = dict(SETTINGS[name][1])
     max_norm = options.pop("max_norm", 0.0)
     X, y = data[0][:steps_per_epoch * batch_size], data[1][:steps_per_epoch * batch_size]
     Xt, yt = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
-    snet = scratchnet.Network(sizes, seed=seed)                      # float64
-    tnet = to_torch(snet, device)
-    sopt = (optim.SGD if kind == "sgd" else optim.Adam)(snet.parameters(), **options)
-    topt = optimizer_for(kind, tnet.parameters(), options, device)  # as torchnet.train.run
-    schedulers = []
-    if schedule:
-        schedulers = [optim.StepLR(sopt, *schedule),
-                      torch.optim.lr_scheduler.StepLR(topt, *schedule)]
+    snet, sopt, tnet, topt, schedulers = _pair(name, options, sizes, seed, device)
     diffs, current = np.empty(steps), 0
     with threadpool_limits(1, user_api="blas"), small_batch_threads(batch_size, Xt.device):
         for step, (epoch, idx) in zip(range(steps), _batch_stream(len(X), batch_size, seed)):
@@ -89,6 +80,21 @@ def lockstep_setting(name: str, data, steps: int = 1000, steps_per_epoch: int = 
             if callback is not None:
                 callback(step + 1)
     return diffs
+
+
+def _pair(name: str, options: dict, sizes, seed: int, device):
+    """(scratchnet net, its optimizer, the torchnet copy, its optimizer, their StepLRs)."""
+    from torchnet.convert import to_torch
+    from torchnet.train import optimizer_for
+
+    kind, _, schedule = SETTINGS[name]
+    snet = scratchnet.Network(sizes, seed=seed)                      # float64
+    tnet = to_torch(snet, device)
+    sopt = (optim.SGD if kind == "sgd" else optim.Adam)(snet.parameters(), **options)
+    topt = optimizer_for(kind, tnet.parameters(), options, device)  # as torchnet.train.run
+    schedulers = ([optim.StepLR(sopt, *schedule), torch.optim.lr_scheduler.StepLR(topt, *schedule)]
+                  if schedule else [])
+    return snet, sopt, tnet, topt, schedulers
 
 
 def _batch_stream(n: int, batch_size: int, seed: int):

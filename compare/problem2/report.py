@@ -95,7 +95,7 @@ def adam_vs_sgd(adam: dict, sgd: dict, start) -> dict | None:
 def p2_sections(src: Sources, fig: Figures) -> list[Section]:
     p2, quick, seeds = src.problem2, src.quick, src.problem2_seeds
     command = next(iter(p2.values())).command if p2 else make_command("problem2", quick)
-    part = {p: {k: e for k, e in p2.items() if k.startswith(p)} for p in ("a-", "b-", "c-", "d-")}
+    part = {f"{p}-": {k: e for k, e in p2.items() if e.run.part == p} for p in "abcd"}
 
     def figure(name, prefix):
         return fig(f"problem2/{name}.png", command, newest_mtime(part[prefix].values()))
@@ -121,7 +121,7 @@ def p2_sections(src: Sources, fig: Figures) -> list[Section]:
         for r in runs:
             if r["entry"].ok and r["name"] in TARGETS:
                 r["goal"] = against_target(r, *TARGETS[r["name"]])
-        recipe = next((r for r in runs if r["entry"].name == "d-recipe" and r["entry"].ok),
+        recipe = next((r for r in runs if r["entry"].run.variant == "recipe" and r["entry"].ok),
                       None)
         return {"recipe": recipe and {**recipe, "budget": P2_BUDGET_S,
                                       "sweep_best": sb and run_facts(sb)},

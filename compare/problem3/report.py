@@ -14,7 +14,7 @@ from ..report.facts import against_target, anchored, best_shallow, n_updates, ru
 from ..report.render import Figures, Section, make_section, newest_mtime
 from ..report.sources import Sources, make_command
 from ..runs import IMPL_NAMES, IMPLS
-from .experiment import VARIANT_LABELS
+from ..table import VARIANT_LABELS
 
 # ---------------------------------------------------------------- what Problem 3 measures against
 # Targets for the best deep dense net's mean test accuracy over seeds, (target, stretch) by
@@ -71,8 +71,8 @@ def p3_sections(src: Sources, fig: Figures) -> list[Section]:
     p3, quick = src.problem3, src.quick
     command = make_command("problem3", quick)
     sig = [p3[k] for k in ("deep-sigmoid-torch", "deep-sigmoid-scratch") if k in p3]
-    fixes = [e for k, e in p3.items() if k.startswith("deep-")]
-    best = [e for k, e in p3.items() if k.startswith("best")]
+    fixes = [e for e in p3.values() if e.run.part in ("a", "b")]
+    best = [e for e in p3.values() if e.run.part == "c"]
     shallow = best_shallow(src)
 
     def figure(name, entries):
@@ -88,8 +88,7 @@ def p3_sections(src: Sources, fig: Figures) -> list[Section]:
                 "student_accuracy": STUDENT_P3_ACCURACY, "figure": figure("grad_ratio", fixes)}
 
     def fixed():
-        # runs keyed by (variant, impl): 'deep-sigmoid-bn-torch' -> ('sigmoid-bn', 'torch')
-        runs = {tuple(e.name.removeprefix("deep-").rsplit("-", 1)): run_facts(e) for e in fixes}
+        runs = {(e.run.variant, e.run.impl): run_facts(e) for e in fixes}
         done = {k: r for k, r in runs.items() if r["entry"].ok}
         norms = {k: done[k]["entry"].result["history"]["grad_norms"]
                  for k in ((v, i) for v in VARIANT_LABELS for i in IMPLS) if k in done}

@@ -45,12 +45,12 @@ from .sources import Sources, collect, make_command
 def trained(src: Sources) -> list[dict]:
     """Which implementation trains each part of the plan (in which precision): the plan's
     runs say so, whether or not they have been trained yet."""
-    parts = (("baselines", [src.problem2.get("a-baseline-torch"),
-                            src.problem2.get("a-baseline-scratch")]),
-             ("sweeps", [e for k, e in src.problem2.items() if k.startswith(("b-", "c-"))]),
-             ("deep", [e for k, e in src.problem3.items() if k.startswith("deep-")]),
-             ("recipes", [e for k, e in src.problem2.items() if k.startswith("d-")]
-              + [e for k, e in src.problem3.items() if k.startswith("best")]))
+    p2, p3 = src.problem2.values(), src.problem3.values()
+    parts = (("baselines", [e for e in p2 if e.run.part == "a"]),
+             ("sweeps", [e for e in p2 if e.run.part in ("b", "c")]),
+             ("deep", [e for e in p3 if e.run.part in ("a", "b")]),
+             ("recipes", [e for e in p2 if e.run.part == "d"]
+              + [e for e in p3 if e.run.part == "c"]))
     out = []
     for part, entries in parts:
         kinds = sorted({(IMPL_NAMES[e.run.impl], e.run.config.dtype) for e in entries if e})

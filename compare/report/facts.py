@@ -6,7 +6,7 @@ import math
 from scratchnet.train import History
 
 from ..problem2 import best_of
-from ..runs import IMPL_NAMES, split_seed
+from ..runs import IMPL_NAMES
 from . import anchors, stats
 from .sources import Entry, Sources, compare_command, config_changes
 
@@ -76,8 +76,8 @@ def seed_facts(e: Entry, siblings: list) -> dict | None:
     found = [x for x in siblings if x.ok and x.result.get("final_accuracy") is not None]
     return {"spread": stats.spread([e.result.get("final_accuracy")]
                                    + [x.result["final_accuracy"] for x in found]),
-            "planned": [split_seed(x.name)[1] for x in siblings],
-            "found": [split_seed(x.name)[1] for x in found],
+            "planned": [x.run.seed for x in siblings],
+            "found": [x.run.seed for x in found],
             "missing": sum(not x.ok for x in siblings), "command": siblings[0].command}
 
 
@@ -115,9 +115,9 @@ def against_target(facts: dict, target: float, stretch: float | None = None) -> 
             "stretch_met": stretch is not None and value is not None and value >= stretch}
 
 
-def best_run(entries: dict, prefix: str = "") -> Entry | None:
+def best_run(entries: dict, part: str | None = None) -> Entry | None:
     """The entry with the highest final accuracy among those that did not diverge."""
-    name = best_of({k: e.result for k, e in entries.items() if e.ok}, prefix)
+    name = best_of({k: e.result for k, e in entries.items() if e.ok}, part)
     return None if name is None else entries[name]
 
 
@@ -174,8 +174,7 @@ def study(entries: dict, seeds: dict, chosen: list, problem: str, quick: bool) -
                          "ties": [r["name"] for r in ties],
                          "changes": config_changes({"config": theirs[0], "augment": theirs[1]},
                                                    {"config": mine[0], "augment": mine[1]})})
-    planned = [x for sibs in seeds.values() for x in sibs
-               if split_seed(x.name)[0] in entries]
+    planned = [x for name, sibs in seeds.items() if name in entries for x in sibs]
     return {"ran": any(e.ok for e in entries.values()), "rows": rows, "verdicts": verdicts,
             "missing": sum(not e.ok for e in entries.values()),
             "missing_seeds": sum(not x.ok for x in planned), "seeds_planned": bool(planned),

@@ -1,0 +1,68 @@
+"""Runs on a Dask cluster started elsewhere: a real scheduler and two real worker processes,
+each in its own folder, as `dask scheduler` and `dask worker` start them on other machines."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from compare import data, schema, table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _start(args, folder: Path, env) -> subprocess.Popen:
+    folder.mkdir()
+    return subprocess.Popen([sys.executable, "-m", "dask", *args], cwd=folder, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """(scheduler address, the workers' folders): a scheduler on 127.0.0.1 and two workers of
+    one process and one thread each, none of them with MNIST or the checkout as its folder."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}       # the package, as installed elsewhere
+    address_file = tmp_path / "scheduler.json"
+    procs = [_start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                     "--scheduler-file", str(address_file)], tmp_path / "scheduler", env)]
+    deadline = time.monotonic() + 30
+    while not address_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    folders = [tmp_path / f"worker{i}" for i in (1, 2)]
+    procs += [_start(["worker", "--scheduler-file", str(address_file), "--host", "127.0.0.1",
+                      "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], folder, env)
+              for folder in folders]
+    try:
+        yield json.loads(address_file.read_text())["address"], folders
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_a_quick_problem_runs_on_a_cluster_and_writes_only_here(cluster, tmp_path, mnist_root):
+    address, workers = cluster
+    here = tmp_path / "command"
+    here.mkdir()
+    (here / "data").symlink_to(mnist_root, target_is_directory=True)
+    done = subprocess.run([sys.executable, "-m", "compare.cli", "problem3", "--quick",
+                           "--quiet", "--scheduler", address], cwd=here, capture_output=True,
+                          text=True, timeout=240, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    for run in table.plan(3, quick=True):
+        stored = json.loads((here / "results" / "quick" / "problem3" /
+                             f"{run.name}-{run.short_hash()}.json").read_text())
+        assert schema.run_result_problem(stored, run.to_dict(), run.name) is None
+    for folder in workers:
+        assert not (folder / "results").exists() and not (folder / "figures").exists()
+        assert not list(folder.rglob("*.json")), "a worker wrote a result"
+        assert data.bad_files(folder / "data") == []      # the command's files, verified
