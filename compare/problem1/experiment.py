@@ -52,6 +52,7 @@ class Problem1Config:
     scan: int = 1000              # rates in the stability scan (a decade above the last stable one)
     scan_steps: int = 2000        # its horizon: every divergence seen happens within ~25 steps
     methods: tuple = tuple(R.METHODS)
+    arithmetic: str = "homework"  # gradient and Adam rounded as the homework's code rounds them
 
     def hyper(self) -> dict:
         return dict(gamma=self.gamma, betas=tuple(self.betas), eps=self.eps)
