@@ -41,7 +41,8 @@ def sweep(entries: dict, optimizer: str, quick: bool, seeds: dict) -> dict:
     slowest = min(ok, key=lambda r: r["lr"], default=None)
     return {"config": ok[0]["config"], "impl": ok[0]["impl"], "rows": rows, "quick": quick,
             "top": first, "runner": runner, "fail_at": FAIL_ACCURACY,
-            "failing": [r for r in ok if r["failed"]],
+            "above": [r for r in ok if r["failed"] and first and r["lr"] > first["lr"]],
+            "below": [r for r in ok if r["failed"] and first and r["lr"] < first["lr"]],
             "slowest": None if slowest in (first, runner) or slowest["failed"] else slowest}
 
 

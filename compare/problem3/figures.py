@@ -21,7 +21,10 @@ def _style(name):
             "marker": "o" if name.endswith("-torch") else "s", "ms": 4}
 
 
-def make_figures(results: dict, labels: dict, quick: bool, shallow_best=None) -> list:
+def make_figures(results: dict, labels: dict, quick: bool, shallow=None) -> list:
+    """The gradient ratio, the per-layer norms, the deep variants' accuracy beside the
+    shallow baseline's over the same epochs (shallow: Problem 2's baseline result, if run),
+    and the best dense nets."""
     folder = runs.figures_dir(PROBLEM, quick)
     paths = []
     deep = variants(results)
@@ -52,9 +55,11 @@ def make_figures(results: dict, labels: dict, quick: bool, shallow_best=None) ->
     fig, (ax,) = plots.figure()
     plots.accuracy_curves(ax, deep, labels, ylim=(0.0, 1.0),
                           styles={k: _style(k) for k in deep})
-    if shallow_best is not None:
-        ax.axhline(shallow_best, color="k", ls=":", lw=1,
-                   label=f"best shallow net, Problem 2 ({shallow_best:.4f})")
+    if shallow is not None:
+        epochs = max((len(r["history"]["test_accuracy"]) for r in deep.values()), default=0)
+        acc = shallow["history"]["test_accuracy"][:epochs]
+        ax.plot(range(1, len(acc) + 1), acc, "k:", marker="^",
+                label="shallow baseline 784-30-10 (Problem 2), same epochs")
         ax.legend(fontsize=plots.LEGEND_FONTSIZE)
     ax.set_title("Test accuracy, 784-30×8-10, plain SGD lr 1e-3, batch 10")
     paths.append(plots.save(fig, folder / "accuracy.png"))
