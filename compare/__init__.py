@@ -14,9 +14,10 @@ The rooms, one per question a reader has:
                 anchors.py (the published results our recipes are set beside)
     exercises/  the student's copy of scratchnet and its grader
 
-and, shared by the rooms: runs.py (results folders, the per-config cache, one
-training run, seeds), pool.py (many runs in worker processes), problem_cli.py
-(what `compare problem2/3` share, and `compare problems`: both in one pool),
+and, shared by the rooms: table.py (every run of Problems 2 and 3, declared once),
+runs.py (a run, its stored result, one training), pool.py (many runs on Dask
+workers), problem_cli.py (what `compare problem2/3` share, and `compare problems`:
+both at once, and every input checked before work starts),
 plots.py (the one plotting style), data.py (MNIST, verified), reference.py (the
 homework's own code, transcribed, as an oracle), bench.py (side-by-side
 timings) and cli.py (the `compare` command).

@@ -137,33 +137,21 @@ def _worker_init(threads: int, parent: int | None = None) -> None:
     torch.set_num_threads(threads)
 
 
-def _execute_and_store(problem, run, quick, root, device):
+def _execute_and_store(run, quick, root, device):
     """Train run, store its result, and return it as stored (with its name and run)."""
-    result = {"name": run.name, "run": run.to_dict(), **execute(run, root, device)}
-    runs.write_json_atomic(runs.result_path(problem, run.name, run, quick), result)
-    return result
+    return runs.store(run, execute(run, root, device), quick)
 
 
-def _execute_in_worker(problem, run, quick, root, device):
+def _execute_in_worker(run, quick, root, device):
     """_execute_and_store in a worker: a SIGTERM unwinds it (temporaries removed), then exits."""
     global _busy
     _busy = True
     try:
-        return _execute_and_store(problem, run, quick, root, device)
+        return _execute_and_store(run, quick, root, device)
     except _Stop:
         os._exit(128 + signal.SIGTERM)
     finally:
         _busy = False
-
-
-# ---------------------------------------------------------------- in the parent
-def cached_result(problem: str, run: Run, quick: bool, on_damaged=None):
-    """The stored result of run if it is complete, else None (on_damaged(path, why) if damaged)."""
-    path = runs.result_path(problem, run.name, run, quick)
-    result, why = runs.read_result(path, lambda r: runs.run_result_problem(r, run))
-    if why is not None and on_damaged is not None:
-        on_damaged(path, why)
-    return result
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -194,21 +182,20 @@ def _run_pooled(missing, quick, jobs, root, device, results, on_done) -> None:
     futures = {}
     try:
         with _blocked(STOP_SIGNALS):                   # workers start with them held back
-            for problem, run in missing:
-                future = pool.submit(_execute_in_worker, problem, run, quick, root, device)
-                futures[future] = (problem, run)
+            for run in missing:
+                futures[pool.submit(_execute_in_worker, run, quick, root, device)] = run
         for future in as_completed(futures):
-            problem, run = futures[future]
-            results[(problem, run.name)] = future.result()
+            run = futures[future]
+            results[run] = future.result()
             if on_done:
-                on_done(run, results[(problem, run.name)])
+                on_done(run, results[run])
     except BaseException:
         _stop(pool)
         raise
     pool.shutdown(wait=True)
 
 
-def execute_many(todo: list[tuple[str, Run]], quick: bool = False, jobs: int = 0,
+def execute_many(todo: list[Run], quick: bool = False, jobs: int = 0,
                  root="data", device="cpu", force: bool = False, on_done=None,
                  on_damaged=None) -> dict:
     """Results of every (problem, run) of todo, by (problem, run name): from the cache, or
@@ -221,26 +208,25 @@ def execute_many(todo: list[tuple[str, Run]], quick: bool = False, jobs: int = 0
     SIGTERM stops every worker and raises Interrupted; what finished is stored.
     """
     results, missing = {}, []
-    for problem, run in todo:
-        hit = None if force else cached_result(problem, run, quick, on_damaged)
+    for run in todo:
+        hit = None if force else runs.stored(run, quick, on_damaged)
         if hit is not None:
-            results[(problem, run.name)] = hit
+            results[run] = hit
         else:
-            missing.append((problem, run))
+            missing.append(run)
     if not missing:
         return results
-    missing.sort(key=lambda item: item[1].cost, reverse=True)    # longest first packs best
+    missing.sort(key=lambda run: run.cost, reverse=True)    # longest first packs best
     jobs = jobs or min(os.cpu_count() or 1, len(missing))
     if str(device) != "cpu":
         jobs = 1                                        # one accelerator: one process
     try:
         with _signals_raise():
             if jobs <= 1:
-                for problem, run in missing:
-                    key = (problem, run.name)
-                    results[key] = _execute_and_store(problem, run, quick, root, device)
+                for run in missing:
+                    results[run] = _execute_and_store(run, quick, root, device)
                     if on_done:
-                        on_done(run, results[key])
+                        on_done(run, results[run])
             else:
                 _run_pooled(missing, quick, jobs, root, device, results, on_done)
     except _Signal as stop:
@@ -248,12 +234,3 @@ def execute_many(todo: list[tuple[str, Run]], quick: bool = False, jobs: int = 0
     except KeyboardInterrupt:
         raise Interrupted(signal.SIGINT, len(results), len(todo) - len(results)) from None
     return results
-
-
-def execute_all(problem: str, todo: list[Run], quick: bool = False, jobs: int = 0,
-                root="data", device="cpu", force: bool = False, on_done=None,
-                on_damaged=None) -> dict:
-    """execute_many for the runs of one problem: their results by run name."""
-    results = execute_many([(problem, run) for run in todo], quick, jobs, root, device, force,
-                           on_done, on_damaged)
-    return {name: result for (_, name), result in results.items()}

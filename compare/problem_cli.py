@@ -1,21 +1,17 @@
 """What `compare problem2` and `compare problem3` share (options, progress, the summary
 table), and `compare problems`: both problems' runs in one pool of workers.
 
-A problem's experiment module provides PROBLEM, HOMEWORK (the name prefixes of the
-runs the homework specifies), plan(quick, impl) (seed 0: what `make all` trains),
-study_plan(quick, impl) (the study's candidates), seed_plan(quick, impl) (the seed
-siblings behind the report's error bars) and finish(quick, results, labels, impl)
-(figures and tables, after training).
+The runs come from the run table (compare.table); a problem's experiment module
+provides finish(quick, results, labels, impl): figures and tables, after training.
 """
 from __future__ import annotations
 
-import importlib
 import sys
 
 import click
 
-from . import runs
-from .pool import Interrupted, cached_result, execute_many
+from . import runs, table
+from .pool import Interrupted, execute_many
 from .runs import IMPL_CHOICES
 
 PARTS = ("all", "homework")
@@ -54,13 +50,13 @@ def report_damaged(path, why) -> None:
 
 
 def run_many(todo, quick, jobs, device, force, quiet, label="training"):
-    """Train what is missing of todo, [(problem, Run)], in one pool (with a progress bar);
-    return {(problem, name): result}.
+    """Train what is missing of todo, [Run], in one pool (with a progress bar); return
+    {run: result}.
 
     An interrupt (Ctrl-C, SIGINT, SIGTERM) stops every worker, prints one line
     saying what is kept and exits with 128 + the signal number (130, 143).
     """
-    bar_items = [r for p, r in todo if force or cached_result(p, r, quick) is None]
+    bar_items = [r for r in todo if force or runs.stored(r, quick) is None]
     try:
         with click.progressbar(length=len(bar_items), label=label, hidden=quiet,
                                show_pos=True) as bar:
@@ -73,37 +69,26 @@ def run_many(todo, quick, jobs, device, force, quiet, label="training"):
         raise click.exceptions.Exit(stop.exit_code) from None
 
 
-def run_problem(problem, todo, quick, jobs, device, force, quiet):
-    """run_many for one problem's runs; results by name, in plan order."""
-    results = run_many([(problem, r) for r in todo], quick, jobs, device, force, quiet,
-                       label=f"{problem}: training")
-    return {r.name: results[(problem, r.name)] for r in todo}
+def show(problem: int, todo: list, results: dict, finish, quick: bool, impl: str) -> None:
+    """One problem's summary table, then its finish() (figures and the rest)."""
+    mine = [r for r in todo if r.problem == problem]
+    labels = {r.name: r.label or r.name for r in mine}
+    found = {r.name: results[r] for r in mine}
+    print_table(summary_rows(found, labels))
+    finish(quick, found, labels, impl)
 
 
-def planned(module, quick: bool, impl: str, study: bool, part: str = "all") -> list:
-    """The runs of one problem to train: its plan (seed 0), and with study its candidates
-    and every seed sibling; part "homework" keeps only the runs the homework specifies."""
-    todo = module.plan(quick, impl)
-    if study:
-        todo += module.study_plan(quick, impl) + module.seed_plan(quick, impl)
-    if part == "homework":
-        todo = [r for r in todo if r.name.startswith(module.HOMEWORK)]
-    return todo
-
-
-def problem_command(module_name: str, help: str, impl_help: str, study_help: str):
-    """`compare problemN` for the experiment module `module_name`: plan, train what is
-    missing, print the summary table, then the module's finish() (figures and the rest)."""
+def problem_command(problem: int, finish, help: str, impl_help: str, study_help: str):
+    """`compare problem<problem>`: plan, train what is missing, print the summary table, then
+    finish(quick, results, labels, impl) (figures and the rest)."""
     @click.command(help=help)
     @problem_options(impl_help, study_help)
     def command(quick, impl, study, jobs, device, force, quiet):
-        module = importlib.import_module(module_name)
         quick = runs.quick_mode(quick)
-        todo = planned(module, quick, impl, study)
-        labels = {r.name: r.label or r.name for r in todo}
-        results = run_problem(module.PROBLEM, todo, quick, jobs, device, force, quiet)
-        print_table(summary_rows(results, labels))
-        module.finish(quick, results, labels, impl)
+        todo = table.plan(problem, quick, impl, study)
+        results = run_many(todo, quick, jobs, device, force, quiet,
+                           label=f"problem{problem}: training")
+        show(problem, todo, results, finish, quick, impl)
     return command
 
 
@@ -144,17 +129,12 @@ def problem_options(impl_help: str, study_help: str):
                    "sweeps, Problem 3's deep variants), not the recipes beyond it.")
 def command(quick, impl, study, jobs, device, force, quiet, part):
     """Problems 2 and 3 in one pool of workers (longest runs first), then their figures."""
-    from .problem2 import experiment as problem2
-    from .problem3 import experiment as problem3
+    from .problem2.experiment import finish as finish2
+    from .problem3.experiment import finish as finish3
 
     quick = runs.quick_mode(quick)
-    modules = (problem2, problem3)
-    todo = [(m.PROBLEM, r) for m in modules for r in planned(m, quick, impl, study, part)]
+    todo = table.plan(None, quick, impl, study, part)
     results = run_many(todo, quick, jobs, device, force, quiet, label="problems: training")
-    for m in modules:
-        mine = [r for p, r in todo if p == m.PROBLEM]
-        labels = {r.name: r.label or r.name for r in mine}
-        found = {r.name: results[(m.PROBLEM, r.name)] for r in mine}
-        click.echo(f"\n{m.PROBLEM}:")
-        print_table(summary_rows(found, labels))
-        m.finish(quick, found, labels, impl)
+    for problem, finish in ((2, finish2), (3, finish3)):
+        click.echo(f"\nproblem{problem}:")
+        show(problem, todo, results, finish, quick, impl)

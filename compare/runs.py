@@ -1,34 +1,44 @@
-"""Where results and figures go, the per-config result cache, and one training run.
+"""A training run of Problems 2 and 3, where its result is stored, and training it.
 
-A run is described by a config dataclass with a short_hash(); its result is
-stored as results/<problem>/<name>-<hash>.json, written atomically, and
-checked when read: a damaged or incomplete file is trained again. Quick
-(smoke) runs live under results/quick/ and figures/quick/ so they never mix
-with full runs. Re-running a problem re-plots from the cache and trains only
-what changed or is missing.
+A Run is one row of the run table (compare.table): what it answers (problem,
+part, variant, seed, whether the homework specifies it, whether it is a study
+candidate scored on the validation split) and how it trains (config, impl,
+augment). Its name and its cache key are derived from those fields; a stored
+result records them all in its "run" object, so nothing needs to read a name
+to learn what a run is. A result is stored as
+results/problem<N>/<name>-<hash>.json, written atomically, and used again only
+if it passes compare.schema and holds the same run fields and config. Quick
+(smoke) runs live under results/quick/ and figures/quick/.
 """
 from __future__ import annotations
 
 import os
 import platform
-import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from scratchnet.atomic import write_atomic, write_json_atomic
+import click
+
+from scratchnet.atomic import write_atomic, write_json_atomic  # noqa: F401 (used via runs.)
+from scratchnet.config import TrainConfig, short_hash
 
 from . import schema
-from .schema import _missing, read_json
-from scratchnet.config import TrainConfig, short_hash
+from .schema import read_json
 
 RESULTS = Path("results")
 FIGURES = Path("figures")
+SWITCH = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
 
 
 def quick_mode(flag: bool = False) -> bool:
-    """--quick on the command line, or QUICK=1 in the environment."""
-    return bool(flag) or os.environ.get("QUICK", "") not in ("", "0")
+    """--quick on the command line, or QUICK in the environment (1/0/true/false/yes/no, any
+    case; empty or unset = off). Any other QUICK is a usage error naming it."""
+    value = os.environ.get("QUICK", "")
+    if value.strip().lower() not in SWITCH:
+        raise click.UsageError(f"QUICK={value!r} is invalid: use 1, 0, true, false, yes or no "
+                               "(any case; empty means off)")
+    return bool(flag) or SWITCH[value.strip().lower()]
 
 
 def results_dir(problem: str, quick: bool = False) -> Path:
@@ -39,16 +49,6 @@ def figures_dir(problem: str, quick: bool = False) -> Path:
     folder = (FIGURES / "quick" / problem) if quick else (FIGURES / problem)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def result_path(problem: str, name: str, config, quick: bool = False) -> Path:
-    return results_dir(problem, quick) / f"{name}-{config.short_hash()}.json"
-
-
-def load_result(path: Path) -> dict | None:
-    """The cached result at path, or None if it is missing or unreadable."""
-    result, _ = read_json(path)
-    return result if isinstance(result, dict) else None
 
 
 def read_result(path: Path, problem=None) -> tuple[dict | None, str | None]:
@@ -64,37 +64,6 @@ def read_result(path: Path, problem=None) -> tuple[dict | None, str | None]:
     return (None, why) if why else (result, None)
 
 
-def run_result_problem(result: dict, run: Run | None = None) -> str | None:
-    """Why a stored result of a training run cannot be used, or None (compare.schema)."""
-    if run is None:
-        return schema.run_result_problem(result)
-    return schema.run_result_problem(result, run.to_dict(), run.name)
-
-
-def cached(problem: str, name: str, config, compute, quick: bool = False,
-           force: bool = False, on_damaged=None) -> dict:
-    """The cached result for (name, config), computing and storing it if needed.
-
-    compute() returns a JSON-serializable dict; the config is stored beside it.
-    A stored result that is damaged, or holds another name or config, is
-    computed again (on_damaged(path, why) is told first).
-    """
-    path = result_path(problem, name, config, quick)
-    if not force:
-        def problem_of(r):
-            return (_missing(r, ("name", "config"))
-                    or (None if r["name"] == name and r["config"] == config.to_dict()
-                        else "it holds another name or config"))
-        hit, why = read_result(path, problem_of)
-        if hit is not None:
-            return hit
-        if why and on_damaged is not None:
-            on_damaged(path, why)
-    result = {"name": name, "config": config.to_dict(), **compute()}
-    write_json_atomic(path, result)
-    return result
-
-
 def save_figure(fig, path: Path) -> Path:
     """Save a matplotlib figure atomically (unique temporary name, fsync, rename)."""
     path = Path(path)
@@ -102,15 +71,19 @@ def save_figure(fig, path: Path) -> Path:
     return write_atomic(path, lambda f: fig.savefig(f, format=fmt, dpi=110, bbox_inches="tight"))
 
 
-# ---------------------------------------------------------------- a training run (problems 2, 3)
+# ---------------------------------------------------------------- a run
 IMPLS = ("torch", "scratch")
-IMPL_CHOICES = ("auto",) + IMPLS        # what --impl accepts: auto picks per part of a plan
+IMPL_CHOICES = ("auto",) + IMPLS        # what --impl accepts: auto picks per part of the table
 IMPL_NAMES = {"torch": "torchnet", "scratch": "scratchnet"}
+# How a run's name begins, by (problem, part); study candidates begin with "study-", the
+# others with "<part>-". The parts trained in both implementations end with the impl.
+STEMS = {(3, "a"): "deep-", (3, "b"): "deep-", (3, "c"): ""}
+BOTH_IMPLS = {(2, "a"), (3, "a"), (3, "b")}
 
 
 def resolve_impl(impl: str, auto: str) -> str:
-    """The implementation a part of a plan trains in: `impl` when it names one, else `auto`,
-    the one that part is faster in (each plan says which, and why)."""
+    """The implementation a part trains in: `impl` when it names one, else `auto`, the one
+    that part is faster in (the table says which, and why)."""
     if impl not in IMPL_CHOICES:
         raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPL_CHOICES)}")
     return auto if impl == "auto" else impl
@@ -118,24 +91,51 @@ def resolve_impl(impl: str, auto: str) -> str:
 
 @dataclass(frozen=True)
 class Run:
-    name: str
+    problem: int                         # 2 or 3
+    part: str                            # the homework question it answers: "a", "b", ...
+    variant: str                         # what tells it apart within its part
     config: TrainConfig
     impl: str = "torch"
     augment: tuple = field(default=())   # sorted (name, value) pairs of torchnet.augment.Augment
+    seed: int = 0                        # equals config.seed
+    homework: bool = False               # the homework specifies it
+    study: bool = False                  # a candidate, trained on the validation split
     label: str = ""                      # legend text; defaults to the name
 
     def __post_init__(self):
+        if self.problem not in (2, 3):
+            raise ValueError(f"problem={self.problem!r} is invalid: choose 2 or 3")
         if self.impl not in IMPLS:
             raise ValueError(f"impl={self.impl!r} is invalid: choose one of {', '.join(IMPLS)}")
         if self.augment and self.impl != "torch":
             raise ValueError("on-the-fly augmentation is implemented in torchnet only")
+        if self.seed != self.config.seed:
+            raise ValueError(f"seed={self.seed} differs from the config's {self.config.seed}")
+
+    @property
+    def name(self) -> str:
+        key = (self.problem, self.part)
+        stem = "study-" if self.study else STEMS.get(key, f"{self.part}-")
+        impl = f"-{self.impl}" if key in BOTH_IMPLS and not self.study else ""
+        return f"{stem}{self.variant}{impl}" + (f"-seed{self.seed}" if self.seed else "")
+
+    @property
+    def folder(self) -> str:
+        return f"problem{self.problem}"
 
     def to_dict(self) -> dict:
-        return {"config": self.config.to_dict(), "impl": self.impl,
-                "augment": dict(self.augment)}
+        """What a stored result records in its "run" object, and what the cache key hashes."""
+        return {"problem": self.problem, "part": self.part, "variant": self.variant,
+                "seed": self.seed, "homework": self.homework, "study": self.study,
+                "config": self.config.to_dict(), "impl": self.impl, "augment": dict(self.augment)}
 
     def short_hash(self) -> str:
         return short_hash(self.to_dict())
+
+    def with_seed(self, seed: int) -> Run:
+        """The same run with another seed: its own name, config (and so hash) and label."""
+        label = f"{self.label}, seed {seed}" if self.label else ""
+        return replace(self, config=self.config.replace(seed=seed), seed=seed, label=label)
 
     @property
     def cost(self) -> float:
@@ -153,36 +153,31 @@ class Run:
         return images * (weights + (5e5 if self.augment else 0)) + steps * 2e4 * len(sizes)
 
 
-# ---------------------------------------------------------------- seeds
-# `make all` trains every run once, with seed 0, under its plain name. `make study` adds
-# siblings that differ only in the seed (initial weights, batch order, dropout masks and
-# augmentation draws), named <name>-seed<k>, so the report can give a mean and a spread.
-STUDY_SEEDS = (1, 2)            # recipes and study candidates: three seeds in all
-SPREAD_SEEDS = (1, 2, 3, 4)     # the baseline and each sweep rate: five seeds in all
-_SEED_SUFFIX = re.compile(r"^(?P<base>.+)-seed(?P<seed>[1-9][0-9]*)$")
+def augment_of(**kwargs) -> tuple:
+    """The hashable form of torchnet.augment.Augment's arguments."""
+    return tuple(sorted(kwargs.items()))
 
 
-def seed_name(name: str, seed: int) -> str:
-    """The run name of seed `seed` of run `name` (seed 0 keeps the plain name)."""
-    return name if seed == 0 else f"{name}-seed{seed}"
+def result_path(run: Run, quick: bool = False) -> Path:
+    return results_dir(run.folder, quick) / f"{run.name}-{run.short_hash()}.json"
 
 
-def split_seed(name: str) -> tuple[str, int]:
-    """(base name, seed) of a run name: ('b-sgd-lr0.01', 2) for 'b-sgd-lr0.01-seed2'."""
-    m = _SEED_SUFFIX.match(name)
-    return (m["base"], int(m["seed"])) if m else (name, 0)
+def stored(run: Run, quick: bool = False, on_damaged=None) -> dict | None:
+    """The stored result of run if it passes compare.schema and holds run's fields and
+    config, else None (on_damaged(path, why) is told why a file there cannot be used)."""
+    path = result_path(run, quick)
+    result, why = read_result(
+        path, lambda r: schema.run_result_problem(r, run.to_dict(), run.name))
+    if why is not None and on_damaged is not None:
+        on_damaged(path, why)
+    return result
 
 
-def with_seed(run: Run, seed: int) -> Run:
-    """The same run with another seed: its own name, config (and so hash) and label."""
-    label = f"{run.label}, seed {seed}" if run.label else ""
-    return Run(seed_name(run.name, seed), run.config.replace(seed=seed), run.impl,
-               run.augment, label)
-
-
-def seed_zero(results: dict) -> dict:
-    """{name: result} without the seed siblings: what the figures draw."""
-    return {k: v for k, v in results.items() if split_seed(k)[1] == 0}
+def store(run: Run, result: dict, quick: bool = False) -> dict:
+    """Write a trained run's result (as execute returns it) atomically; return it as stored."""
+    result = {"name": run.name, "run": run.to_dict(), **result}
+    write_json_atomic(result_path(run, quick), result)
+    return result
 
 
 def trained_by(results) -> str:
@@ -195,11 +190,6 @@ def trained_by(results) -> str:
         if kind not in kinds:
             kinds.append(kind)
     return " and ".join(kinds)
-
-
-def augment_of(**kwargs) -> tuple:
-    """The hashable form of torchnet.augment.Augment's arguments."""
-    return tuple(sorted(kwargs.items()))
 
 
 def execute(run: Run, root="data", device="cpu") -> dict:
@@ -226,17 +216,13 @@ def execute(run: Run, root="data", device="cpu") -> dict:
         net, history = train_run(config, train_data, eval_data, net=net, augment=augment)
         device_name = str(train_data[0].device)
     accuracies = [a for a in history.test_accuracy if a is not None]
-    return {
-        "impl": run.impl,
-        "device": device_name,
-        "evaluated_on": "validation" if config.validation else "test",
-        "history": history.to_dict(),
-        "final_accuracy": accuracies[-1] if accuracies else None,
-        "best_accuracy": max(accuracies) if accuracies else None,
-        "diverged_at": history.diverged_at,
-        "wall_seconds": time.perf_counter() - start,
-        "machine": machine(),
-    }
+    return {"impl": run.impl, "device": device_name,
+            "evaluated_on": "validation" if config.validation else "test",
+            "history": history.to_dict(),
+            "final_accuracy": accuracies[-1] if accuracies else None,
+            "best_accuracy": max(accuracies) if accuracies else None,
+            "diverged_at": history.diverged_at,
+            "wall_seconds": time.perf_counter() - start, "machine": machine()}
 
 
 def machine() -> dict:

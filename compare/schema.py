@@ -15,6 +15,8 @@ IMPLS = ("torch", "scratch")
 HISTORY_LISTS = ("test_accuracy", "train_loss", "grad_norms", "seconds", "lr")
 RUN_FIELDS = ("name", "run", "impl", "device", "evaluated_on", "history", "final_accuracy",
               "best_accuracy", "diverged_at", "wall_seconds")
+RUN_OBJECT = {"problem": int, "part": str, "variant": str, "seed": int, "homework": bool,
+              "study": bool, "config": dict, "impl": str, "augment": dict}
 MAX_BYTES = 64 << 20          # a result of 1,000 epochs of a 10-layer net is well under 1 MB
 
 
@@ -102,9 +104,20 @@ def run_result_problem(result, run_dict: dict | None = None, name: str | None = 
             return f"'{key}' is not an accuracy in [0, 1]"
     if not (is_number(result["wall_seconds"]) and result["wall_seconds"] >= 0):
         return "'wall_seconds' is not a finite number of seconds"
-    if not isinstance(result["run"], dict):
+    return run_object_problem(result["run"]) or _divergence_problem(result["diverged_at"])
+
+
+def run_object_problem(run) -> str | None:
+    """What is wrong with a result's "run" object (compare.runs.Run.to_dict), or None."""
+    if not isinstance(run, dict):
         return "'run' is not an object"
-    return _divergence_problem(result["diverged_at"])
+    why = _missing(run, RUN_OBJECT, "run.")
+    if why:
+        return why
+    for key, kind in RUN_OBJECT.items():
+        if not isinstance(run[key], kind) or (kind is int and isinstance(run[key], bool)):
+            return f"'run.{key}' is not {'an' if kind is int else 'a'} {kind.__name__}"
+    return None
 
 
 def read_json(path: Path) -> tuple[object | None, str | None]:

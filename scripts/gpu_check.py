@@ -42,13 +42,12 @@ def step(name: str, argv: list[str]) -> bool:
 
 def recipes() -> None:
     """Train the three chosen recipes on CUDA; write their accuracies and times."""
-    from compare.problem2.experiment import RECIPE
-    from compare.problem3.experiment import AUGMENT, BEST, BEST_AUGMENTED
-    from compare.runs import Run, execute
+    from compare.runs import execute
+    from compare.table import plan
     from scratchnet.train import write_json_atomic
 
-    todo = [Run("problem2-recipe", RECIPE), Run("problem3-best", BEST),
-            Run("problem3-best-augmented", BEST_AUGMENTED, augment=AUGMENT)]
+    todo = [r for r in plan() if (r.problem, r.variant) in
+            ((2, "recipe"), (3, "best"), (3, "best-augmented"))]
     out = {}
     for run in todo:
         result = execute(run, root=str(ROOT / "data"), device="cuda")

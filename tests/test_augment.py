@@ -114,8 +114,8 @@ def test_elastic_distortion_through_a_compare_run(mnist_root, tmp_path, monkeypa
 
     monkeypatch.chdir(tmp_path)
     config = TrainConfig(sizes=(784, 8, 10), epochs=1, train_subset=200, dtype="float32")
-    plain = runs.Run("plain", config)
-    elastic = runs.Run("elastic", config, augment=runs.augment_of(
+    plain = runs.Run(2, "x", "plain", config)
+    elastic = runs.Run(2, "x", "elastic", config, augment=runs.augment_of(
         max_shift=0.0, max_rotation=0.0, max_scale=0.0, elastic_alpha=34.0, elastic_sigma=4.0))
     assert plain.short_hash() != elastic.short_hash()
     a, b = (runs.execute(run, root=mnist_root) for run in (plain, elastic))

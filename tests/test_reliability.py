@@ -29,7 +29,7 @@ import pytest
 from click.testing import CliRunner
 
 from compare import data as cdata
-from compare import pool, problem_cli, runs
+from compare import pool, problem_cli, runs, schema
 from compare.cli import main as compare_cli
 from compare.runs import Run
 from scratchnet import Network, atomic, mnist
@@ -370,7 +370,7 @@ def test_interrupt_stops_every_worker(how, code, quick_problem):
     assert _working_in(quick_problem) == []
     no_temporaries(quick_problem)
     for path in (quick_problem / "results").rglob("*.json"):     # what was kept is whole
-        assert runs.run_result_problem(json.loads(path.read_text())) is None
+        assert schema.run_result_problem(json.loads(path.read_text())) is None
 
 
 def test_workers_die_with_a_killed_parent(quick_problem):
@@ -419,26 +419,27 @@ def _drop_history_list(path):
 ])
 def test_damaged_result_is_retrained_with_one_line(damage, why, mnist_root, tmp_results,
                                                    capsys):
-    run = Run("s", SMALL, "scratch")
-    first = problem_cli.run_problem("p", [run], True, 1, "cpu", False, True)
-    path = runs.result_path("p", "s", run, quick=True)
+    run = Run(2, "x", "s", SMALL, "scratch")
+    first = problem_cli.run_many([run], True, 1, "cpu", False, True)
+    path = runs.result_path(run, quick=True)
     damage(path)
     capsys.readouterr()
-    again = problem_cli.run_problem("p", [run], True, 1, "cpu", False, True)
+    again = problem_cli.run_many([run], True, 1, "cpu", False, True)
     err = capsys.readouterr().err
     assert err.strip() == f"{path} is damaged ({why}); retraining"
-    assert again["s"]["history"]["test_accuracy"] == first["s"]["history"]["test_accuracy"]
-    assert runs.run_result_problem(json.loads(path.read_text()), run) is None   # repaired
+    assert again[run]["history"]["test_accuracy"] == first[run]["history"]["test_accuracy"]
+    assert runs.stored(run, quick=True) is not None   # repaired
 
 
 def test_result_of_another_run_is_not_used(mnist_root, tmp_results):
-    run, other = Run("s", SMALL, "scratch"), Run("s", SMALL.replace(seed=1), "scratch")
-    pool.execute_all("p", [other], quick=True, jobs=1, root=mnist_root)
-    path = runs.result_path("p", "s", run, quick=True)
-    shutil.copyfile(runs.result_path("p", "s", other, quick=True), path)
+    run = Run(2, "x", "s", SMALL, "scratch")
+    other = run.with_seed(1)
+    pool.execute_many([other], quick=True, jobs=1, root=mnist_root)
+    path = runs.result_path(run, quick=True)
+    shutil.copyfile(runs.result_path(other, quick=True), path)
     told = []
-    pool.execute_all("p", [run], quick=True, jobs=1, root=mnist_root,
-                     on_damaged=lambda p, why: told.append(why))
+    pool.execute_many([run], quick=True, jobs=1, root=mnist_root,
+                      on_damaged=lambda p, why: told.append(why))
     assert told == ["it holds another run's config"]
 
 

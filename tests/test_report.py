@@ -21,10 +21,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compare import runs
+from compare import table
 from compare.problem1 import experiment as problem1
-from compare.problem2 import experiment as problem2
-from compare.problem3 import experiment as problem3
 from compare.report import build as report
 from compare.report import stats
 from compare.report.render import ENV
@@ -71,42 +69,41 @@ def deep_norms(first: float, epochs: int) -> list[list[float]]:
 
 
 def p2_run(folder: Path, run, k: int) -> None:
-    epochs, lr, name = run.config.epochs, run.config.lr, run.name
-    if name.startswith("study"):
+    epochs, lr = run.config.epochs, run.config.lr
+    if run.study:
         write_run(folder, run, curve(0.975 + 0.001 * k, epochs))
-    elif name.startswith(("a-", "b-")) and lr in SGD_FINAL:
+    elif run.part in ("a", "b") and lr in SGD_FINAL:
         write_run(folder, run, curve(SGD_FINAL[lr], epochs))
-    elif name.startswith("b-"):            # the highest rate: the loss blows up in epoch 2
+    elif run.part == "b":                  # the highest rate: the loss blows up in epoch 2
         write_run(folder, run, curve(0.2, 1), diverged={"epoch": 2, "step": 6123})
-    elif name.startswith("c-"):
+    elif run.part == "c":
         write_run(folder, run, curve(ADAM_FINAL[lr], epochs))
     else:
         write_run(folder, run, curve(0.9921 if run.augment else 0.9850, epochs), wall=300.0)
 
 
+DEEP = {"sigmoid": ([0.1135] * 5, 2e-5), "relu": (curve(0.9421, 5), 0.8),
+        "sigmoid-bn": (curve(0.9312, 5), 0.5)}
+
+
 def p3_run(folder: Path, run, k: int) -> None:
-    epochs, c = run.config.epochs, run.config
-    if run.name.startswith("study"):
+    epochs = run.config.epochs
+    if run.study:
         write_run(folder, run, curve(0.985 + 0.001 * k, epochs))
-    elif c.batchnorm and c.sizes[1] == 30:
-        write_run(folder, run, curve(0.9312, epochs), deep_norms(0.5, epochs))
-    elif c.sizes[1] == 30 and c.activation == "sigmoid":
-        write_run(folder, run, [0.1135] * epochs, deep_norms(2e-5, epochs))
-    elif c.sizes[1] == 30:
-        write_run(folder, run, curve(0.9421, epochs), deep_norms(0.8, epochs))
+    elif run.variant in DEEP:
+        accs, first = DEEP[run.variant]
+        write_run(folder, run, accs[-epochs:], deep_norms(first, epochs))
     else:
         write_run(folder, run, curve(0.9933 if run.augment else 0.9881, epochs), wall=900.0)
 
 
-def seed_results(folder: Path, module, quick: bool) -> None:
+def seed_results(folder: Path, problem: int, quick: bool) -> None:
     """Every seed sibling: seed 0's file with its last accuracy moved by SEED_DELTA."""
-    zero = {(r.config, r.impl, r.augment): r for r in module.plan(quick, "auto")
-            + module.study_plan(quick, "auto")}
-    for run in module.seed_plan(quick, "auto"):
-        base = zero[(run.config.replace(seed=0), run.impl, run.augment)]
-        data = json.loads((folder / f"{base.name}-{base.short_hash()}.json").read_text())
+    for run in (r for r in table.plan(problem, quick, study=True) if r.seed):
+        zero = run.with_seed(0)
+        data = json.loads((folder / f"{zero.name}-{zero.short_hash()}.json").read_text())
         accs = data["history"]["test_accuracy"]
-        accs[-1] = round(accs[-1] + SEED_DELTA[run.config.seed], 4)
+        accs[-1] = round(accs[-1] + SEED_DELTA[run.seed], 4)
         write_run(folder, run, accs, data["history"]["grad_norms"], data["diverged_at"],
                   data["wall_seconds"])
 
@@ -126,12 +123,12 @@ def make_tree(root: Path, quick: bool = False, seeds: bool = True) -> Path:
     """results/ (or results/quick/) with every planned run and the studies, figures/ beside;
     seeds: with every seed sibling (`make study`). Returns the results folder read."""
     base = root / "results" / ("quick" if quick else "")
-    for module, write in ((problem2, p2_run), (problem3, p3_run)):
-        todo = module.plan(quick, "auto") + module.study_plan(quick, "auto")
+    for problem, write in ((2, p2_run), (3, p3_run)):
+        todo = [r for r in table.plan(problem, quick, study=True) if r.seed == 0]
         for k, run in enumerate(todo):
-            write(base / module.PROBLEM, run, k)
+            write(base / f"problem{problem}", run, k)
         if seeds:
-            seed_results(base / module.PROBLEM, module, quick)
+            seed_results(base / f"problem{problem}", problem, quick)
     (base / "problem1.json").write_text(p1_json(quick))
     settings = {"SGD": {"optimizer": "sgd", "options": {"lr": 0.1}, "step_lr": None,
                         "final": 8.9e-16, "max": 1.1e-15}}
@@ -306,14 +303,23 @@ def test_a_stale_result_is_named_stale(tree):
     assert "epochs: 29 → 30" in rep.text and "91.11%" not in rep.text
 
 
-def test_a_changed_result_format_is_reported_not_fatal(tree):
+def test_a_damaged_result_is_named_with_why(tree):
     path = result_file(tree / "results", "problem3", "deep-relu-torch")
     data = json.loads(path.read_text())
     del data["history"]
     path.write_text(json.dumps(data))
     rep = build(tree)
-    assert status(rep, "p3b") == "unreadable" and "KeyError" in rep.text
-    assert status(rep, "p2a") == "complete"
+    assert status(rep, "p3b") == "partial" and status(rep, "p2a") == "complete"
+    line = next(x for x in section(rep.text, "p3b").splitlines() if "`deep-relu-torch`" in x)
+    assert "damaged" in line and "history" in line, line
+
+
+def test_a_fact_a_section_cannot_read_is_reported_not_fatal(tree, monkeypatch):
+    from compare.problem3 import report as p3
+
+    monkeypatch.setattr(p3, "agreement", lambda done: {}["norms"])
+    rep = build(tree)
+    assert status(rep, "p3b") == "unreadable" and "KeyError" in section(rep.text, "p3b")
 
 
 def test_problem1_stale_when_its_config_changed(tree):

@@ -10,7 +10,9 @@ from compare import schema
 
 
 def good():
-    return {"name": "x", "run": {"config": {}, "impl": "torch", "augment": {}},
+    return {"name": "x", "run": {"problem": 2, "part": "a", "variant": "x", "seed": 0,
+                                 "homework": True, "study": False, "config": {},
+                                 "impl": "torch", "augment": {}},
             "impl": "torch", "device": "cpu", "evaluated_on": "test",
             "history": {"test_accuracy": [0.5, 0.9], "train_loss": [2.3, 0.3],
                         "grad_norms": [[1.0, 2.0], [0.5, 1.0]], "seconds": [1.0, 1.0],
@@ -37,6 +39,9 @@ def test_a_sound_result_passes():
     (lambda r: r.update(diverged_at={"epoch": 0, "step": 1}), "diverged_at"),
     (lambda r: r.pop("history"), "missing 'history'"),
     (lambda r: r.update(evaluated_on="train"), "evaluated_on"),
+    (lambda r: r["run"].pop("part"), "missing 'run.part'"),
+    (lambda r: r["run"].update(seed=True), "'run.seed' is not an int"),
+    (lambda r: r["run"].update(study="no"), "'run.study' is not a bool"),
 ])
 def test_each_damage_is_named(edit, fragment):
     result = good()

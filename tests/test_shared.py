@@ -52,10 +52,10 @@ def test_short_hash_is_pinned():
     assert short_hash({"a": 1, "b": [2, 3]}) == short_hash({"b": [2, 3], "a": 1})
     assert TrainConfig().short_hash() == "6f4edd30"
     assert TrainConfig(sizes=(784, 100, 10), lr=0.1).short_hash() == "d2dc386a"
-    assert Run("x", TrainConfig()).short_hash() == "6839a1c1"
-    augmented = Run("y", TrainConfig(), "torch",
+    assert Run(2, "a", "x", TrainConfig()).short_hash() == "67192ec6"
+    augmented = Run(2, "a", "y", TrainConfig(), "torch",
                     augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1))
-    assert augmented.short_hash() == "f115fa96"
+    assert augmented.short_hash() == "ef3bb8ab"
     assert Problem1Config().short_hash() == "5156e671"
 
 
@@ -76,11 +76,11 @@ def test_fields_added_later_keep_every_old_hash_at_their_defaults():
     for old, config in pinned.items():
         assert config.short_hash() == old
         assert not set(ADDED_LATER) & set(config.to_dict())
-    assert Run("x", TrainConfig(**defaults)).short_hash() == "6839a1c1"
+    assert Run(2, "a", "x", TrainConfig(**defaults)).short_hash() == "67192ec6"
     seen = {"6f4edd30"}
     for name, value in SET_LATER.items():
         config = TrainConfig(**{name: value})
         assert config.to_dict()[name] == value and TrainConfig(**config.to_dict()) == config
-        assert config.short_hash() not in seen and Run("x", config).short_hash() != "6839a1c1"
+        assert config.short_hash() not in seen and Run(2, "a", "x", config).short_hash() != "67192ec6"
         seen.add(config.short_hash())
         assert config.replace(**{name: defaults[name]}).short_hash() == "6f4edd30"

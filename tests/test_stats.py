@@ -69,16 +69,15 @@ def _config(sizes, dropout=0.0):
 
 
 def test_each_recipe_meets_the_closest_published_result():
-    from compare.problem2 import experiment as problem2
-    from compare.problem3 import experiment as problem3
+    from compare import table
 
     def closest(config, augment=()):
         return anchors.closest(config.to_dict(), dict(augment)).key
 
-    assert closest(problem2.RECIPE) == "simard-none"
-    assert closest(problem2.RECIPE_ELASTIC, problem2.ELASTIC) == "simard-elastic"
-    assert closest(problem3.BEST) == "srivastava-dropout"
-    assert closest(problem3.BEST_AUGMENTED, problem3.AUGMENT) == "ciresan"   # elastic + affine, deep
+    assert closest(table.RECIPE) == "simard-none"
+    assert closest(table.RECIPE_ELASTIC, table.ELASTIC) == "simard-elastic"
+    assert closest(table.BEST) == "srivastava-dropout"
+    assert closest(table.BEST_AUGMENTED, table.AUGMENT) == "ciresan"   # elastic + affine, deep
     # elastic and affine together, several hidden layers: Cireşan et al.
     assert anchors.closest(_config((784, 500, 500, 10)),
                            {"elastic_alpha": 34.0, "max_shift": 2.0}).key == "ciresan"

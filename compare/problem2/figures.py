@@ -11,8 +11,9 @@ STUDENT_SGD_1E3 = (0.8258, 0.8739, 0.8919, 0.9014, 0.9071, 0.9117, 0.9145, 0.918
                    0.9427, 0.9430, 0.9445)
 
 
-def _subset(results, prefix):
-    return {k: v for k, v in results.items() if k.startswith(prefix)}
+def _subset(results, part):
+    return {k: v for k, v in results.items()
+            if v["run"]["part"] == part and not v["run"]["study"]}
 
 
 def make_figures(results: dict, labels: dict, quick: bool) -> list:
@@ -20,7 +21,7 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
     paths = []
 
     fig, (ax,) = plots.figure()
-    plots.accuracy_curves(ax, _subset(results, "a-"), labels,   # identical curves: draw both
+    plots.accuracy_curves(ax, _subset(results, "a"), labels,   # identical curves: draw both
                           styles={"a-baseline-torch": {"lw": 4, "alpha": 0.45},
                                   "a-baseline-scratch": {"ls": "--", "color": "k", "lw": 1.2}})
     ax.plot(range(1, 31), STUDENT_SGD_1E3, ":", color="grey", label="student's solution (reported)")
@@ -29,12 +30,12 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
                 "batch 10\nboth implementations from the same initial weights and batch order")
     paths.append(plots.save(fig, folder / "a_baseline.png"))
 
-    for prefix, title, name in (("b-", "(b) SGD (Nesterov 0.8, wd 1e-4): learning-rate sweep",
+    for part, title, name in (("b", "(b) SGD (Nesterov 0.8, wd 1e-4): learning-rate sweep",
                                  "b_sgd_sweep.png"),
-                                ("c-", "(c) Adam (betas 0.9/0.999, wd 1e-4): learning-rate sweep",
+                                ("c", "(c) Adam (betas 0.9/0.999, wd 1e-4): learning-rate sweep",
                                  "c_adam_sweep.png")):
         fig, (ax, close) = plots.figure(ncols=2, width=6)
-        sweep = _subset(results, prefix)
+        sweep = _subset(results, part)
         plots.accuracy_curves(ax, sweep, labels, ylim=(0.0, 1.0))
         ax.set_title(title + ", 784-30-10 sigmoid, batch 10\ntrained by "
                      + runs.trained_by(sweep.values()), fontsize=9)
@@ -44,8 +45,8 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
 
     fig, (ax,) = plots.figure()
     rates = {k: v for k, v in results.items()
-             if k in (best_rate(results, "b-"), best_rate(results, "c-"))}
-    recipes = _subset(results, "d-")
+             if k in (best_rate(results, "b"), best_rate(results, "c"))}
+    recipes = _subset(results, "d")
     plots.accuracy_curves(ax, {**rates, **recipes}, labels, ylim=(0.9, 1.0))
     ax.set_title("(d) Best SGD and Adam rates of the sweeps against the chosen recipes\n"
                  + "; ".join(f"{what} trained by {runs.trained_by(part.values())}"

@@ -8,7 +8,7 @@ from . import PROBLEM
 
 
 def variants(results):
-    return {k: v for k, v in results.items() if k.startswith("deep-")}
+    return {k: v for k, v in results.items() if v["run"]["part"] in ("a", "b")}
 
 
 def grad_ratios(result: dict) -> list[float]:
@@ -16,9 +16,9 @@ def grad_ratios(result: dict) -> list[float]:
     return History.from_dict(result["history"]).grad_ratio
 
 
-def _style(name):
-    return {"ls": "--" if name.endswith("-scratch") else "-",
-            "marker": "o" if name.endswith("-torch") else "s", "ms": 4}
+def _style(result):
+    return {"ls": "--" if result["impl"] == "scratch" else "-",
+            "marker": "o" if result["impl"] == "torch" else "s", "ms": 4}
 
 
 def make_figures(results: dict, labels: dict, quick: bool, shallow=None) -> list:
@@ -32,7 +32,7 @@ def make_figures(results: dict, labels: dict, quick: bool, shallow=None) -> list
     fig, (ax,) = plots.figure()
     for name, r in deep.items():
         ratios = grad_ratios(r)
-        ax.semilogy(range(1, len(ratios) + 1), ratios, label=labels[name], **_style(name))
+        ax.semilogy(range(1, len(ratios) + 1), ratios, label=labels[name], **_style(r))
     plots.style(ax, xlabel="epoch", ylabel="mean ‖∇W_first‖ / mean ‖∇W_last‖",
                 title="Gradient ratio, first layer / last layer, 784-30×8-10 (log scale)",
                 log_grid=True, integer_x=True)
@@ -45,7 +45,7 @@ def make_figures(results: dict, labels: dict, quick: bool, shallow=None) -> list
             if norms:
                 layer_norms = norms[which]
                 ax.semilogy(range(1, len(layer_norms) + 1), layer_norms, label=labels[name],
-                            **_style(name))
+                            **_style(r))
         plots.style(ax, xlabel="layer (1 = next to the input)",
                     ylabel="mean ‖∂C/∂W_l‖ over the epoch's batches",
                     title=f"Speed of learning per layer, {title}", log_grid=True,
@@ -54,7 +54,7 @@ def make_figures(results: dict, labels: dict, quick: bool, shallow=None) -> list
 
     fig, (ax,) = plots.figure()
     plots.accuracy_curves(ax, deep, labels, ylim=(0.0, 1.0),
-                          styles={k: _style(k) for k in deep})
+                          styles={k: _style(r) for k, r in deep.items()})
     if shallow is not None:
         epochs = max((len(r["history"]["test_accuracy"]) for r in deep.values()), default=0)
         acc = shallow["history"]["test_accuracy"][:epochs]
@@ -64,7 +64,7 @@ def make_figures(results: dict, labels: dict, quick: bool, shallow=None) -> list
     ax.set_title("Test accuracy, 784-30×8-10, plain SGD lr 1e-3, batch 10")
     paths.append(plots.save(fig, folder / "accuracy.png"))
 
-    best = {k: v for k, v in results.items() if k.startswith("best")}
+    best = {k: v for k, v in results.items() if v["run"]["part"] == "c" and not v["run"]["study"]}
     if best:
         fig, (ax,) = plots.figure()
         plots.accuracy_curves(ax, best, labels, ylim=(0.97, 1.0))

@@ -13,7 +13,7 @@ from ..report.facts import anchored, at_epoch, best_shallow, of_part, run_facts,
 from ..report.render import Figures, Section, make_section, newest_mtime
 from ..report.sources import Sources, make_command
 from ..runs import IMPL_NAMES
-from .experiment import VARIANT_LABELS
+from ..table import VARIANT_LABELS
 
 # The student's Problem 3 printout: the same ratio and accuracy after each of its five epochs.
 STUDENT_P3_RATIO, STUDENT_P3_ACCURACY = 0.000046, 0.1135
@@ -82,15 +82,14 @@ def versus_shallow(done: dict, base: dict | None) -> dict | None:
 def p3_sections(src: Sources, fig: Figures) -> list[Section]:
     p3, quick, seeds = src.problem3, src.quick, src.problem3_seeds
     command = make_command("problem3", quick)
-    deep, best = of_part(p3, "deep"), of_part(p3, "best")
-    sig = [e for e in deep.values() if e.run.config.activation == "sigmoid"
-           and not e.run.config.batchnorm]
+    deep, best = of_part(p3, "a", "b"), of_part(p3, "c")
+    sig = list(of_part(p3, "a").values())
 
     def figure(name, entries):
         return fig(f"problem3/{name}.png", command, newest_mtime(entries))
 
     def fixed():
-        rows = {(variant_of(e), e.run.impl): run_facts(e) for e in deep.values()}
+        rows = {(e.run.variant, e.run.impl): run_facts(e) for e in deep.values()}
         done = {k: r for k, r in rows.items() if r["entry"].ok}
         base = [run_facts(e, src.problem2_seeds) for e in of_part(src.problem2, "a").values()
                 if e.ok]
@@ -120,10 +119,3 @@ def p3_sections(src: Sources, fig: Figures) -> list[Section]:
             make_section("p3b", "problem3", deep.values(), fixed),
             make_section("p3c", "problem3", best.values(), deepest)]
 
-
-def variant_of(e) -> str:
-    """The deep variant a run trains: sigmoid, relu or sigmoid-bn (its run's field where the
-    run table has one)."""
-    c = e.run.config
-    return getattr(e.run, "variant", None) or (
-        "relu" if c.activation == "relu" else "sigmoid-bn" if c.batchnorm else "sigmoid")

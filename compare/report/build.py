@@ -48,9 +48,9 @@ def trained(src: Sources) -> list[dict]:
     """Which implementation trains each part of the plan (in which precision): the plan's
     runs say so, whether or not they have been trained yet."""
     parts = (("baselines", of_part(src.problem2, "a")),
-             ("sweeps", {**of_part(src.problem2, "b"), **of_part(src.problem2, "c")}),
-             ("deep", of_part(src.problem3, "deep")),
-             ("recipes", {**of_part(src.problem2, "d"), **of_part(src.problem3, "best"),
+             ("sweeps", of_part(src.problem2, "b", "c")),
+             ("deep", of_part(src.problem3, "a", "b")),
+             ("recipes", {**of_part(src.problem2, "d"), **of_part(src.problem3, "c"),
                           **src.problem2_study, **src.problem3_study}))
     out = []
     for part, entries in parts:
@@ -62,7 +62,7 @@ def trained(src: Sources) -> list[dict]:
 
 def used_anchors(src: Sources) -> list:
     """The published results the report sets its recipes beside (anchors.closest of each)."""
-    runs = [e for p in ((src.problem2, "d"), (src.problem3, "best"))
+    runs = [e for p in ((src.problem2, "d"), (src.problem3, "c"))
             for e in of_part(*p).values()]
     used = {closest(e.run.config.to_dict(), dict(e.run.augment)).key for e in runs}
     return [a for a in ANCHORS if a.key in used]

@@ -10,17 +10,9 @@ from .sources import Entry, Sources, compare_command
 # At or below this a run "fails": chance is 10%, and a net that always answers the most
 # common digit ("1": 1,135 of the 10,000 test images) scores 11.35%.
 FAIL_ACCURACY = 0.50
-PARTS = {"a-": "a", "b-": "b", "c-": "c", "d-": "d", "deep-": "deep", "best": "best"}
-
-
-def part_of(e: Entry) -> str | None:
-    """The homework part a run answers (its run's `part` field where the run table has one)."""
-    part = getattr(e.run, "part", None)
-    return part or next((p for prefix, p in PARTS.items() if e.name.startswith(prefix)), None)
-
-
-def of_part(entries: dict, part: str) -> dict:
-    return {k: e for k, e in entries.items() if part_of(e) == part}
+def of_part(entries: dict, *parts: str) -> dict:
+    """The entries whose runs answer the given homework parts ("a", "b", ...)."""
+    return {k: e for k, e in entries.items() if e.run.part in parts}
 
 
 def config_of(result: dict) -> dict:

@@ -158,7 +158,8 @@ def status_of(entries) -> str:
         return "complete"
     if any(e.ok for e in entries):
         return "partial"
-    return "stale" if any(e.status == "stale" for e in entries) else "missing"
+    bad = {e.status for e in entries}
+    return next((s for s in ("stale", "damaged") if s in bad), "missing")
 
 
 def newest_mtime(entries) -> float | None:

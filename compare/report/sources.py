@@ -1,29 +1,29 @@
-"""The results the report reads: each one found, stale (an older configuration's file) or missing.
+"""The results the report reads: each one found, damaged, stale or missing.
 
-Nothing here writes or words anything: an Entry says what was found and the
-command that produces it; the templates say it to the reader.
+The runs come from the run table (compare.table) and every result file is read
+through compare.schema, the cache's own check: a file that fails it is
+*damaged* (with the reason) and its numbers are not used; a file for the same
+run from another configuration is *stale*. Nothing here writes or words
+anything: an Entry says what was found and the command that produces it; the
+templates say it to the reader.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import runs
-from ..problem2 import experiment as problem2
-from ..problem3 import experiment as problem3
-from ..runs import IMPL_CHOICES, load_result, split_seed
-
-_HASHED = re.compile(r"^(?P<name>.+)-(?P<hash>[0-9a-f]{8})\.json$")
+from .. import runs, schema, table
+from ..runs import IMPL_CHOICES, read_result
 
 
 @dataclass
 class Entry:
     """One result the report needs: its data, or why there is none.
 
-    status: "ok", "missing" or "stale" (a file for the same name from another
-    configuration; its numbers are not used). `shown` is the file the current
-    code expects, as the report names it; `command` produces it.
+    status: "ok", "missing", "damaged" (the file fails compare.schema; note says why)
+    or "stale" (a file of the same run from another configuration). Only an ok
+    entry's numbers are used. `shown` is the file the current code expects, as the
+    report names it; `command` produces it.
     """
     name: str
     shown: str
@@ -61,6 +61,7 @@ class Sources:
     # {run name: [its seed siblings' Entries, seed 1 first]}: what `make study` adds
     problem2_seeds: dict = field(default_factory=dict)
     problem3_seeds: dict = field(default_factory=dict)
+    damaged: list = field(default_factory=list)   # [(path, why)] of every damaged result
 
     def entries(self) -> list[Entry]:
         seeds = [x for d in (self.problem2_seeds, self.problem3_seeds)
@@ -91,36 +92,53 @@ def config_changes(old: dict, new: dict) -> list[str]:
     return changes
 
 
-def find_run(folder: Path, shown: str, run, command: str) -> Entry:
-    """The result of `run` in folder: ok, stale (same name, other hash) or missing."""
-    expected = folder / f"{run.name}-{run.short_hash()}.json"
-    entry = Entry(run.name, f"{shown}/{expected.name}", command, run=run)
-    result = load_result(expected)
+def _stored(folder: Path) -> dict:
+    """{name: [(path, run object)]} of every result file in folder that passes the schema."""
+    out = {}
+    for path in sorted(folder.glob("*.json")):
+        result, _ = read_result(path, schema.run_result_problem)
+        if result is not None:
+            out.setdefault(result["name"], []).append((path, result["run"]))
+    return out
+
+
+def find_run(folder: Path, shown: str, run, command: str, index: dict) -> Entry:
+    """The result of `run` in folder: ok, damaged, stale (the same run from another
+    configuration) or missing. index: _stored(folder), computed once by the caller."""
+    expected = runs.result_path(run, False).name
+    entry = Entry(run.name, f"{shown}/{expected}", command, run=run)
+    path = folder / expected
+    result, why = read_result(
+        path, lambda r: schema.run_result_problem(r, run.to_dict(), run.name))
     if result is not None:
-        entry.status, entry.result, entry.mtime = "ok", result, expected.stat().st_mtime
+        entry.status, entry.result, entry.mtime = "ok", result, path.stat().st_mtime
         return entry
-    others = {}
-    for path in folder.glob("*.json"):
-        if (m := _HASHED.match(path.name)) and m["name"] == run.name:
-            old = load_result(path) or {}
-            others[path] = old.get("run") or {"config": old.get("config")}
-    # The same name from the other implementation is not an older result of this run.
-    mine = [p for p, stored in others.items() if stored.get("impl", run.impl) == run.impl]
+    if why is not None:
+        entry.status, entry.note = "damaged", why
+        return entry
+    if folder not in index:
+        index[folder] = _stored(folder)
+    found = index[folder].get(run.name, [])
+    # The same run from the other implementation is not an older result of this run.
+    mine = [(p, stored) for p, stored in found if stored.get("impl") == run.impl]
     if mine:
-        newest = max(mine, key=lambda p: p.stat().st_mtime)
+        newest, stored = max(mine, key=lambda item: item[0].stat().st_mtime)
         entry.status, entry.stale_file = "stale", f"{shown}/{newest.name}"
-        entry.changed = config_changes(others[newest], run.to_dict())
-    elif others:
+        entry.changed = config_changes(stored, run.to_dict())
+    elif found:
         entry.note = "only the other implementation's result exists"
     return entry
 
 
 def find_file(path: Path, shown: str, command: str) -> Entry:
-    """A result without a config hash: ok if present and readable, else missing."""
+    """A result without a config hash: ok if present and a JSON object, damaged if it
+    cannot be read, else missing."""
     entry = Entry(path.stem, shown, command)
-    result = load_result(path)
+    result, why = read_result(path)
     if result is not None:
         entry.status, entry.result, entry.mtime = "ok", result, path.stat().st_mtime
+    elif why is not None:
+        entry.status, entry.note = "damaged", why
     return entry
 
 
@@ -146,38 +164,43 @@ def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "auto
     folder = Path(results) / "quick" if quick else Path(results)
     shown = "results/quick" if quick else "results"
     impl_option = () if impl == "auto" else ("--impl", impl)
+    every, index = table.table(quick, impl), {}
 
-    def problem(module, todo, *options):
-        plain = not options and not impl_option
-        command = (make_command(module.PROBLEM, quick) if plain
-                   else compare_command(module.PROBLEM, quick, *impl_option, *options))
-        sub = folder / module.PROBLEM
-        return {run.name: find_run(sub, f"{shown}/{module.PROBLEM}", run, command)
-                for run in todo}
+    def find(run):
+        if run.seed:
+            command = (make_command("study", quick) if not impl_option
+                       else compare_command("problems", quick, *impl_option, "--study"))
+        elif not run.study and not impl_option:
+            command = make_command(run.folder, quick)
+        else:
+            command = compare_command(run.folder, quick, *impl_option,
+                                      *(("--study",) if run.study else ()))
+        return find_run(folder / run.folder, f"{shown}/{run.folder}", run, command, index)
 
-    def seeds(module):
+    def problem(number, study):
+        return {r.name: find(r) for r in every
+                if r.problem == number and r.study == study and r.seed == 0}
+
+    def seeds(number):
         """The seed siblings `make study` adds, grouped by the run they repeat."""
-        command = (make_command("study", quick) if not impl_option
-                   else compare_command("problems", quick, *impl_option, "--study"))
-        sub, grouped = folder / module.PROBLEM, {}
-        for run in module.seed_plan(quick, impl):
-            grouped.setdefault(split_seed(run.name)[0], []).append(
-                find_run(sub, f"{shown}/{module.PROBLEM}", run, command))
+        grouped, zero = {}, {(r.part, r.variant, r.impl, r.study): r.name
+                             for r in every if r.seed == 0}
+        for run in (r for r in every if r.problem == number and r.seed):
+            key = zero[run.part, run.variant, run.impl, run.study]
+            grouped.setdefault(key, []).append(find(run))
         return grouped
 
     def check(name):
         return find_file(folder / "compare" / f"{name}.json", f"{shown}/compare/{name}.json",
                          compare_command(name, quick))
 
-    return Sources(
-        quick=quick, impl=impl,
-        problem1=find_problem1(folder, shown, quick),
-        problem2=problem(problem2, problem2.plan(quick, impl)),
-        problem2_study=problem(problem2, problem2.study_plan(quick, impl), "--study"),
-        problem3=problem(problem3, problem3.plan(quick, impl)),
-        problem3_study=problem(problem3, problem3.study_plan(quick, impl), "--study"),
+    src = Sources(
+        quick=quick, impl=impl, problem1=find_problem1(folder, shown, quick),
+        problem2=problem(2, False), problem2_study=problem(2, True),
+        problem3=problem(3, False), problem3_study=problem(3, True),
         lockstep=check("lockstep"), gradcheck=check("gradcheck"),
         bench=find_file(folder / "bench.json", f"{shown}/bench.json",
                         compare_command("bench", quick)),
-        problem2_seeds=seeds(problem2), problem3_seeds=seeds(problem3),
-    )
+        problem2_seeds=seeds(2), problem3_seeds=seeds(3))
+    src.damaged = [(e.shown, e.note) for e in src.entries() if e.status == "damaged"]
+    return src
