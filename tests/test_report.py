@@ -192,7 +192,9 @@ def tree(tmp_path) -> Path:
 def test_the_full_report_is_complete_and_short(full):
     text, rep = full
     assert all(s.status == "complete" for s in rep.sections), rep.summary()
-    assert len(text.split()) < 3000                # words as `wc -w` counts them
+    # Words as `wc -w` counts them. The limit is 3,000; the committed report (real numbers,
+    # seven lock-step settings, more machines) runs about a hundred words longer than this.
+    assert len(text.split()) < 2900
 
 
 def test_each_homework_section_opens_with_its_answer(full):

@@ -14,6 +14,11 @@ from ..report.sources import Sources, make_command
 from .rosenbrock import METHODS
 
 
+# How the prose names each method (the tables give rosenbrock.METHODS' full labels).
+SHORT = {"gd": "gradient descent", "momentum": "momentum", "adam": "Adam",
+         "adam_torch": "torch's Adam"}
+
+
 def _rank(r: dict) -> tuple:
     """Sort key, best first: not diverged, reached tol soonest, lowest final error."""
     return (r["diverged_at"] is not None, r["steps_to_tol"] is None, r["steps_to_tol"] or 0,
@@ -40,11 +45,12 @@ def thresholds(res: dict) -> dict:
     rows = [{"label": METHODS.get(m, m), "lo": th[m]["largest_stable"],
              "hi": th[m].get("smallest_diverging"), "ps": th[m].get("predicted_at_start"),
              "pm": th[m].get("predicted_at_minimum"), "best": best.get(m)} for m in methods]
-    scans = [{"label": METHODS.get(m, m), "scan": th[m]["scan"]} for m in methods
+    scans = [{"label": SHORT.get(m, m), "scan": th[m]["scan"]} for m in methods
              if th[m].get("scan") and th[m]["scan"]["onset"] is not None]
     latest = [th[m]["latest_divergence"] for m in methods if th[m].get("latest_divergence")]
     return {"thresholds": rows, "observations": scans, "latest": max(latest, default=None),
-            "never": [r["label"] for r in rows if r["hi"] is None]}
+            "adam_never": all(th[m].get("smallest_diverging") is None for m in methods
+                              if m.startswith("adam"))}
 
 
 def p1_sections(src: Sources, fig: Figures) -> list[Section]:
@@ -52,7 +58,8 @@ def p1_sections(src: Sources, fig: Figures) -> list[Section]:
     command = make_command("problem1", src.quick)
     res = entry.result or {}
     cfg = res.get("config", {})
-    runs = {r["name"]: r for r in res.get("runs", [])}
+    runs = {r["name"]: {**r, "short": SHORT.get(r["method"], r["label"])}
+            for r in res.get("runs", [])}
 
     def facts(part: str, names=(), **more):
         rows = [runs[n] for n in names if n in runs]

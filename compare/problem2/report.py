@@ -29,8 +29,15 @@ def placed(facts: dict, student: float | None, quick: bool) -> float | None:
     return None if quick or not facts["entry"].ok else stats.z_score(student, facts["spread"])
 
 
-def sweep(entries: dict, optimizer: str, quick: bool, seeds: dict) -> dict:
-    """A learning-rate sweep: its rows, the highest rate and the next, the rates that fail."""
+# What may differ between a sweep's runs and the baseline, the configuration saying
+# "the baseline's, with Adam, at the rate of each row" for the rest.
+SWEPT = {"lr", "seed", "dtype", "optimizer", "momentum", "nesterov"}
+
+
+def sweep(entries: dict, optimizer: str, quick: bool, seeds: dict,
+          baseline: dict | None = None) -> dict:
+    """A learning-rate sweep: its rows, the highest rate and the next, the rates that fail,
+    and whether it trains the baseline's configuration but for the rate and optimizer."""
     rows = []
     for e in entries.values():
         r = {**run_facts(e, seeds), "lr": e.run.config.lr,
@@ -39,7 +46,11 @@ def sweep(entries: dict, optimizer: str, quick: bool, seeds: dict) -> dict:
     ok = [r for r in rows if r["entry"].ok]
     first, runner = top(rows)
     slowest = min(ok, key=lambda r: r["lr"], default=None)
-    return {"config": ok[0]["config"], "impl": ok[0]["impl"], "rows": rows, "quick": quick,
+    config = ok[0]["config"]
+    like = baseline is not None and all(config.get(k) == baseline.get(k)
+                                        for k in set(config) | set(baseline) if k not in SWEPT)
+    return {"config": config, "impl": ok[0]["impl"], "rows": rows, "quick": quick,
+            "like_baseline": like, "optimizer": optimizer,
             "top": first, "runner": runner, "fail_at": FAIL_ACCURACY,
             "above": [r for r in ok if r["failed"] and first and r["lr"] > first["lr"]],
             "below": [r for r in ok if r["failed"] and first and r["lr"] < first["lr"]],
@@ -91,13 +102,14 @@ def p2_sections(src: Sources, fig: Figures) -> list[Section]:
                                quick), "figure": figure("d_best", "d")}
 
     start = next((e.run.config.lr for e in part["a"].values()), None)   # the baseline's rate
+    base = next((e.run.config.to_dict() for e in part["a"].values()), None)
     return [
         make_section("p2a", "problem2", part["a"].values(), lambda: {
             **baseline([run_facts(e, seeds) for e in part["a"].values() if e.ok], quick),
             "figure": figure("a_baseline", "a")}),
         make_section("p2b", "problem2", part["b"].values(), lambda: {
-            **sweep(part["b"], "sgd", quick, seeds), "figure": figure("b_sgd_sweep", "b")}),
+            **sweep(part["b"], "sgd", quick, seeds, base), "figure": figure("b_sgd_sweep", "b")}),
         make_section("p2c", "problem2", part["c"].values(), lambda: {
-            **sweep(part["c"], "adam", quick, seeds), "figure": figure("c_adam_sweep", "c"),
+            **sweep(part["c"], "adam", quick, seeds, base), "figure": figure("c_adam_sweep", "c"),
             "versus": adam_vs_sgd(part["c"], part["b"], seeds, start)}),
         make_section("p2d", "problem2", part["d"].values(), chosen)]
