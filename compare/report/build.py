@@ -1,24 +1,16 @@
 """`compare report`: REPORT.md, answering every question of Homework 7 from results/ and figures/.
 
-Nothing is trained and torch is never imported. The report reads the result
-files the problems wrote, checks each against the run the current code would
-make (a result stored under the same run name but another config hash is
-*stale*; no file at all is *missing*), and writes one section per homework
-question. Every number in the text is read from a result file, and every
-comparison in the prose (which rate is best, which method is faster, whether a
-target was met) is computed from those numbers, so the sentences stay true
-whatever the numbers turn out to be. A missing or stale result is named with
-the command that produces it, and its section says so instead of guessing.
+Nothing is trained and torch is never imported. Every number in the text is read
+from a result file (sources.py finds them; a missing, stale or damaged one is
+named with the command that produces it), every order between two results is
+decided by stats.order, and the words are in templates/ (see report.md.j2).
 
     compare report                       REPORT.md at the root, figures linked in place
     compare report --out docs/REPORT.md  figures copied to docs/figures/: self-contained
     compare report --quick               REPORT.quick.md from results/quick, figures/quick
 
-Each section's facts come from compare/problemN/report.py and
-compare/checks/report.py; its words from report/templates/ (see report.md.j2).
-This module finds the results (sources.py), gathers the header's facts and
-writes the file. The library part (build, write, generate) never prints; the
-click command at the bottom prints a one-line summary.
+The library part (build, write, generate) never prints; the click command at the
+bottom prints a one-line summary.
 """
 from __future__ import annotations
 

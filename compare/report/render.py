@@ -83,7 +83,6 @@ FILTERS = {
     "minutes": lambda s: "—" if s is None else f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min",
     "plural": lambda n, word: f"{n:,} {word}{'' if n == 1 else 's'}",
     "cap": lambda text: text[:1].upper() + text[1:],                     # first letter only
-    "times": lambda a, b: f"{a / b:.1f}×" if b else "∞×",                # a is 3.2× b
     "magnitude": lambda x: f"{abs(math.log10(x)):.1f} orders of magnitude",
     "spread": spread_words, "augment_words": augment_words,
 }
