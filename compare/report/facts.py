@@ -109,8 +109,8 @@ def study(entries: dict, seeds: dict, chosen: list, problem: str, quick: bool) -
     for r in rows:
         w = winners.get(r.get("augmented"))
         r["winner"] = r is w
-        r["versus"] = ("best" if r is w else versus_words(stats.order(r["spread"], w["spread"]))
-                       if w and r.get("spread") else "—")
+        r["versus"] = ("highest mean" if r is w else versus_words(
+            stats.order(r["spread"], w["spread"])) if w and r.get("spread") else "—")
     verdicts = [verdict(result, winners, rows) for result in chosen
                 if bool(augment_dict(result)) in winners]
     missing = [e for e in entries.values() if not e.ok] + [
@@ -131,7 +131,12 @@ def verdict(result: dict, winners: dict, rows: list) -> dict:
     twin = next((r for r in rows if r.get("augmented") == kind and r is not w
                  and r.get("spread") and key(r) == mine), None)
     return {"augmented": kind, "same": key(w) == mine, "twin": twin and twin["name"],
-            "twin_versus": twin and twin["versus"]}
+            "twin_versus": twin and TWIN_WORDS[twin["versus"]]}
+
+
+TWIN_WORDS = {"tie": "a tie within noise with the highest",
+              "too close (one seed)": "too close to call with the highest, with one seed",
+              "below": "below the highest, beyond noise", "above": "above the highest"}
 
 
 def machine(m: dict) -> dict:
