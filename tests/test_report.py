@@ -254,7 +254,7 @@ def test_no_budget_no_unmeasured_timing_and_each_runs_time(full):
     text, _ = full
     assert "budget" not in text and "not measured" not in text.lower()
     assert "| 5.0 min, torchnet on cpu |" in section(text, "p2d")     # wall_seconds 300
-    assert "trained for" in section(text, "about")
+    assert "to compute in all" in section(text, "about")
 
 
 def test_the_students_problem3_numbers_as_printed(full, tree):

@@ -70,8 +70,9 @@ def about(src: Sources, sections: list[Section]) -> dict:
             facts = machine(m)
             machines.setdefault(tuple(facts.values()), [facts, 0])[1] += 1
     seeds = [x for d in (src.problem2_seeds, src.problem3_seeds) for s in d.values() for x in s]
-    walls = [e.result["wall_seconds"] for e in used if e.run is not None
-             and isinstance(e.result.get("wall_seconds"), (int, float))]
+    walls = [e.result.get("wall_seconds", e.result.get("seconds")) for e in used
+             if e.run is not None or e is src.problem1]
+    walls = [w for w in walls if isinstance(w, (int, float))]
     return {"quick": src.quick, "trained": trained(src), "anchors": used_anchors(src),
             "seeds": {"planned": len(seeds), "found": sum(x.ok for x in seeds),
                       "command": seeds[0].command if seeds else make_command("study", src.quick)},
