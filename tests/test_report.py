@@ -268,6 +268,8 @@ def test_the_students_problem3_numbers_as_printed(full, tree):
     p3a = section(build(tree).text, "p3a")
     assert "ends at 90.00%, against the student's 11.35%" in p3a and "slip's doing" not in p3a
     assert "`History.grad_ratio` in `scratchnet/train.py`" in p3a
+    from scratchnet.train import History                  # the code the section points to
+    assert callable(History.grad_ratio.fget)
 
 
 def test_deep_against_shallow_at_equal_epochs(full):
