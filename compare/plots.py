@@ -83,3 +83,20 @@ def accuracy_curves(ax, results: dict, labels: dict, ylabel="test accuracy", yli
     if ylim:
         ax.set_ylim(*ylim)
     style(ax, xlabel="epoch", ylabel=ylabel, integer_x=True)
+
+
+def zoom(results: dict, within: float = 0.05) -> tuple[float, float] | None:
+    """A y-range that shows the differences between the good runs: the accuracies of the
+    second half of every run that ends within `within` of the best final accuracy,
+    padded by a tenth. None if no run has a final accuracy."""
+    finals = {k: r["final_accuracy"] for k, r in results.items()
+              if r.get("final_accuracy") is not None and not r.get("diverged_at")}
+    if not finals:
+        return None
+    best = max(finals.values())
+    late = [a for k, f in finals.items() if f >= best - within
+            for a in results[k]["history"]["test_accuracy"][
+                len(results[k]["history"]["test_accuracy"]) // 2:] if a is not None]
+    lo, hi = min(late), max(late)
+    pad = max(hi - lo, 0.002) / 10
+    return lo - pad, min(1.0, hi + pad)

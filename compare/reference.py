@@ -72,16 +72,12 @@ class NielsenNetwork:
 
 
 # ---------------------------------------------------------------- Homework 7's torch loop
-def homework_epoch(root, sizes=(784, 30, 10), eta=0.001, seed=0, evaluate=True):
-    """One epoch of the homework's train() with its DataLoader; returns test accuracy."""
-    import torch
+def homework_network(sizes):
+    """The homework's Network class (sigmoid hidden layers, Xavier normal), one instance."""
     import torch.nn as nn
     import torch.nn.functional as F
-    import torch.optim as optim
-    from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
 
-    class Network(nn.Module):  # the homework's class (sigmoid hidden layers, Xavier normal)
+    class Network(nn.Module):
         def __init__(self, sizes):
             super().__init__()
             self.layers = nn.ModuleList()
@@ -96,13 +92,24 @@ def homework_epoch(root, sizes=(784, 30, 10), eta=0.001, seed=0, evaluate=True):
                 x = F.sigmoid(layer(x))
             return self.layers[-1](x)
 
+    return Network(sizes)
+
+
+def homework_epoch(root, sizes=(784, 30, 10), eta=0.001, seed=0, evaluate=True):
+    """One epoch of the homework's train() with its DataLoader; returns test accuracy."""
+    import torch
+    import torch.nn as nn
+    import torch.optim as optim
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
     torch.manual_seed(seed)
     transform = transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x.view(-1))])
     train_dataset = datasets.MNIST(str(root), train=True, download=False, transform=transform)
     test_dataset = datasets.MNIST(str(root), train=False, transform=transform)
     train_loader = DataLoader(train_dataset, batch_size=10, shuffle=True)
     test_loader = DataLoader(test_dataset, batch_size=10, shuffle=False)
-    network = Network(sizes)
+    network = homework_network(sizes)
     optimizer = optim.SGD(network.parameters(), momentum=0.8, nesterov=True, lr=eta,
                           weight_decay=0.0001)
     criterion = nn.CrossEntropyLoss()

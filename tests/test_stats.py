@@ -91,3 +91,36 @@ def test_the_published_numbers():
     assert published == {"simard-none": 0.984, "simard-affine": 0.989, "simard-elastic": 0.993,
                          "srivastava-dropout": 0.9875, "srivastava-maxnorm": 0.9894,
                          "srivastava-8192": 0.9905, "ciresan": 0.9965}
+
+
+def test_order_follows_the_tie_rule_with_seeds():
+    # Problem 2 (c): Adam 96.83 ± 0.18% against SGD 96.83 ± 0.11%, 5 seeds each: a tie
+    assert stats.order(Spread(5, 0.9683, 0.0018), Spread(5, 0.9683, 0.0011)) == "tie"
+    # Problem 3 (c): 99.45 ± 0.11% against 99.32 ± 0.07%, 3 seeds each: the limit is
+    # 2·sqrt(0.0011²/3 + 0.0007²/3) = 0.00151 > 0.0013: a tie
+    assert stats.order(Spread(3, 0.9945, 0.0011), Spread(3, 0.9932, 0.0007)) == "tie"
+    # 98.91 ± 0.09% against 98.48 ± 0.06%: limit 0.00125 < 0.0043: higher, and back
+    a, b = Spread(3, 0.9891, 0.0009), Spread(3, 0.9848, 0.0006)
+    assert stats.order(a, b) == "higher" and stats.order(b, a) == "lower"
+
+
+def test_order_with_one_seed_needs_a_margin():
+    one, other = Spread(1, 0.9671, None), Spread(1, 0.9662, None)
+    assert stats.order(one, other) == "close"                      # 0.09 points apart
+    assert stats.order(one, Spread(5, 0.9683, 0.0011)) == "close"  # one side has one seed
+    assert stats.order(Spread(1, 0.9671, None), Spread(1, 0.9532, None)) == "higher"
+    assert stats.order(Spread(1, 0.20, None), Spread(1, 0.9671, None)) == "lower"
+    # exactly the margin apart is an order; just inside it is not
+    assert stats.order(Spread(1, 0.5 + stats.ONE_SEED_MARGIN, None), Spread(1, 0.5, None)) \
+        == "higher"
+    assert stats.order(Spread(1, 0.5 + 0.99 * stats.ONE_SEED_MARGIN, None),
+                       Spread(1, 0.5, None)) == "close"
+
+
+def test_order_against_a_published_number():
+    # our 98.48 ± 0.06% over 3 seeds against 98.4%: limit 2·0.0006/√3 = 0.00069 < 0.0008
+    assert stats.order(Spread(3, 0.9848, 0.0006), 0.984) == "higher"
+    # 99.32 ± 0.07% against 99.3%: limit 0.00081 > 0.0002: a tie
+    assert stats.order(Spread(3, 0.9932, 0.0007), 0.993) == "tie"
+    assert stats.order(Spread(1, 0.9932, None), 0.993) == "close"
+    assert stats.seeded(Spread(3, 0.9, 0.01), 0.9) and not stats.seeded(Spread(1, 0.9, None))

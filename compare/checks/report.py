@@ -2,13 +2,10 @@
 
 Cross-checks: scratchnet against torchnet, step for step (results/compare/
 lockstep.json) and gradient by gradient (results/compare/gradcheck.json).
-Timings: `compare bench`'s results/bench.json.
+The bench table of "About these numbers": `compare bench`'s results/bench.json.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from ..report.facts import machine
 from ..report.render import Figures, Section, make_section
 from ..report.sources import make_command
 
@@ -44,31 +41,3 @@ def checks_section(src, fig: Figures) -> Section:
         "gradcheck": gradcheck(grad) if grad.ok else None,
         "figure": fig("compare/lockstep.png", lock.command, lock.mtime) if lock.ok else None,
         "lockstep_command": lock.command, "gradcheck_command": grad.command})
-
-
-def _when(text: str) -> str:
-    """An ISO timestamp as 'YYYY-MM-DD HH:MM UTC' (unchanged if it does not parse)."""
-    try:
-        return datetime.fromisoformat(text).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    except (TypeError, ValueError):
-        return str(text)
-
-
-def timings_section(src) -> Section:
-    """The timings: optional, since `make all` does not run `make bench`."""
-    bench = src.bench
-
-    def facts():
-        if not bench.ok:
-            return {"measured": False, "command": make_command("bench", src.quick),
-                    "file": bench.shown}
-        r = bench.result
-        m = r.get("machine", {})
-        keys = ("case", "reference", "reference_s", "ours", "ours_s", "speedup")
-        return {"measured": True, "command": bench.command, "machine": machine(m),
-                "when": _when(m["when"]) if m.get("when") else None,
-                "repeats": r.get("repeats", 0), "rows": [
-                    {**{k: x.get(k) for k in keys}, "case": x.get("case", ""),
-                     "ours": x.get("ours", "")} for x in r.get("rows", [])]}
-
-    return make_section("timings", "checks", [bench], facts, optional=True)

@@ -111,10 +111,6 @@ def part_title(part, runs, results) -> str:
                      else "never below 1e-6")
             lines.append(f"{r['label']} at η = {r['lr']:.3g}: {reach}, "
                          f"final error {r['final_sq_error']:.1e}")
-    if part == "d":
-        lines.append("Trade-off: Adam takes a large η untuned and gets close fast, but stalls at an "
-                     "η-dependent floor; momentum needs η tuned just below its divergence onset, "
-                     "then converges much further")
     return "\n".join(lines)
 
 

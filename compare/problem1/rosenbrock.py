@@ -7,13 +7,14 @@ it f has no minimum at (1, 1) (∂f/∂x = −2x − 400x(y − x²) is −2 the
 unbounded below along y = x², while the homework's own reference code uses
 (1 − x)², the classic Rosenbrock function.
 
-The optimizers are scratchnet's (torch.optim's algorithms written out), driven
-by the hand-written gradient on a float64 2-vector:
+The optimizers run on a float64 2-vector, driven by the homework's gradient in
+the homework's arithmetic (so gd, momentum and adam give the homework code's
+numbers to the last bit; tests compare them with compare/reference.py):
 
-    gd          plain gradient descent              SGD(lr)
-    momentum    heavy-ball v ← γv + ∇f, p ← p − ηv    SGD(lr, momentum=γ, dampening=0)
-    adam        the homework's Adam: ε inside √      Adam(lr, betas, eps, eps_inside_sqrt=True)
-    adam_torch  torch.optim.Adam: ε outside √        Adam(lr, betas, eps)
+    gd          plain gradient descent              scratchnet SGD(lr)
+    momentum    heavy-ball v ← γv + ∇f, p ← p − ηv    scratchnet SGD(lr, momentum=γ, dampening=0)
+    adam        the homework's Adam: ε inside √      HomeworkAdam: the homework's adams() loop
+    adam_torch  torch.optim.Adam: ε outside √        scratchnet Adam(lr, betas, eps)
 
 torch.optim.SGD's momentum buffer starts as the first gradient, which is what
 the homework's v = γ·0 + ∇f gives, so `momentum` is the homework's algorithm.
@@ -50,11 +51,13 @@ def gradient(p, out=None):
 
     ∂f/∂x = −2(1 − x) − 400x(y − x²),   ∂f/∂y = 200(y − x²)
 
-    x² is computed as x*x, correctly rounded (NumPy's scalar x**2 can be 1 ulp off).
+    x² is the homework's scalar x**2 (C's pow, which can differ from x*x by an
+    ulp), also for a column of k rates: each row follows its single run exactly.
     """
     out = np.empty_like(p) if out is None else out
     x, y = p.T                                # scalars for (2,), columns for (k, 2)
-    r = y - x * x
+    square = x ** 2 if np.ndim(x) == 0 else np.fromiter((v ** 2 for v in x), float, len(x))
+    r = y - square
     out.T[0] = -2 * (1 - x) - 400 * x * r
     out.T[1] = 200 * r
     return out
@@ -89,15 +92,40 @@ def predicted_threshold(method: str, L: float, gamma: float = 0.9) -> float | No
     return None
 
 
+class HomeworkAdam:
+    """The homework's adams() loop body on p (updated in place), operation for operation:
+
+        v ← γv + (1 − γ)g,   s ← βs + (1 − β)g·g,   p ← p − η (v/(1 − γᵗ)) / √(s/(1 − βᵗ) + ε)
+
+    lr may be a (k, 1) column, one rate per row of a (k, 2) p.
+    """
+
+    def __init__(self, p: np.ndarray, lr, betas=(0.9, 0.99), eps: float = 1e-8):
+        self.p, self.lr, (self.gamma, self.beta), self.eps = p, lr, betas, eps
+        self.v = self.grad_sq = 0
+        self.t = 0
+
+    def step(self, grads):
+        g, gamma, beta = grads[0], self.gamma, self.beta
+        self.t += 1
+        self.v = gamma * self.v + (1 - gamma) * g
+        self.grad_sq = beta * self.grad_sq + (1 - beta) * g * g
+        v_hat = self.v / (1 - gamma ** self.t)
+        grad_sq_hat = self.grad_sq / (1 - beta ** self.t)
+        self.p -= self.lr * np.divide(v_hat, np.sqrt(grad_sq_hat + self.eps))
+
+
 def make_optimizer(method: str, p: np.ndarray, lr: float, gamma: float = 0.9,
                    betas=(0.9, 0.99), eps: float = 1e-8):
-    """The scratchnet optimizer that runs `method` on the array p (updated in place)."""
+    """The optimizer that runs `method` on the array p (updated in place)."""
     if method == "gd":
         return SGD([p], lr=lr)
     if method == "momentum":
         return SGD([p], lr=lr, momentum=gamma, dampening=0.0)
-    if method in ("adam", "adam_torch"):
-        return Adam([p], lr=lr, betas=betas, eps=eps, eps_inside_sqrt=method == "adam")
+    if method == "adam":
+        return HomeworkAdam(p, lr, betas, eps)
+    if method == "adam_torch":
+        return Adam([p], lr=lr, betas=betas, eps=eps)
     raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
 
 

@@ -106,61 +106,18 @@ def scan(method: str, table: dict, config: Problem1Config) -> dict | None:
     return out
 
 
-def path_stats(traj, lr) -> dict:
-    """Where a (stable) run went: its largest |x| and the largest curvature on its path."""
-    L = R.largest_curvature(traj)                          # (n + 1,)
-    return {"lr": float(lr), "max_abs_x": float(np.abs(traj[:, 0]).max()),
-            "max_curvature": float(L.max())}
-
-
-def max_step_over_lr(table, columns) -> float:
-    """The largest per-coordinate step of any run, in units of its learning rate."""
-    return max(float(np.abs(np.diff(columns[r], axis=0)).max() / r)
-               for r, d in zip(table["rates"], table["diverged_at"]) if d is None)
-
-
 # ------------------------------------------------------------------ thresholds
-def first_step_rule(config: Problem1Config) -> float:
-    """The smallest rate whose first GD step lands where the gradient is larger than at the start.
-
-    Beyond it the next step is longer than the first, and the quartic term's
-    gradient (≈ 400x³) makes each overshoot worse: an estimate of GD's
-    threshold from the start, as far as the first step decides it. Found on a
-    fine log grid.
-    """
-    p0 = np.array(config.start, dtype=float)
-    g0 = R.gradient(p0)
-    eta = np.geomspace(config.sweep_from, config.sweep_to, 20_001)
-    with np.errstate(over="ignore", invalid="ignore"):     # inf > x is simply True
-        g1 = R.gradient(p0 - eta[:, None] * g0)            # (k, 2)
-        grows = np.hypot(*g1.T) > np.hypot(*g0)
-    return float(eta[grows.argmax()]) if grows.any() else None
-
-
-def thresholds(config: Problem1Config, tables: dict, paths: dict, scans: dict) -> dict:
-    """Observed divergence thresholds against 2/L and 2(1 + γ)/L, and what explains them.
-
-    Why each threshold differs from the prediction is told in REPORT.md, from these
-    numbers (compare/problem1/report.py, report/templates/problem1.md.j2).
-    """
+def thresholds(config: Problem1Config, tables: dict, scans: dict) -> dict:
+    """Observed divergence thresholds against 2/L and 2(1 + γ)/L (REPORT.md sets them side
+    by side: compare/problem1/report.py, report/templates/problem1.md.j2)."""
     L0 = float(R.largest_curvature(np.array(config.start, dtype=float)))
     L1 = float(R.largest_curvature(R.MINIMUM))
     out = {"curvature": {"start": L0, "minimum": L1}}
     for method, table in tables.items():
         lo, hi = bracket(table)
-        entry = {"largest_stable": lo, "smallest_diverging": hi,
-                 "predicted_at_start": R.predicted_threshold(method, L0, config.gamma),
-                 "predicted_at_minimum": R.predicted_threshold(method, L1, config.gamma),
-                 "edge_path": paths[method], "scan": scans[method]}
-        if paths[method] is not None and entry["predicted_at_start"] is not None:
-            L = paths[method]["max_curvature"]
-            paths[method]["predicted_along_path"] = R.predicted_threshold(method, L, config.gamma)
-        reached = [err for err, s in zip(table["final_sq_error"], table["steps_to_tol"])
-                   if s is not None and err is not None]
-        entry["final_error_range"] = [min(reached), max(reached)] if reached else None
-        if hi is not None:
-            entry["latest_divergence"] = max(d for d in table["diverged_at"] if d is not None)
-        if method == "gd":
-            entry["first_step_rule"] = first_step_rule(config)
-        out[method] = entry
+        out[method] = {"largest_stable": lo, "smallest_diverging": hi,
+                       "predicted_at_start": R.predicted_threshold(method, L0, config.gamma),
+                       "predicted_at_minimum": R.predicted_threshold(method, L1, config.gamma),
+                       "scan": scans[method], "latest_divergence": max(
+                           (d for d in table["diverged_at"] if d is not None), default=None)}
     return out

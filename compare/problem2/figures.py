@@ -34,11 +34,13 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
                                  "b_sgd_sweep.png"),
                                 ("c", "(c) Adam (betas 0.9/0.999, wd 1e-4): learning-rate sweep",
                                  "c_adam_sweep.png")):
-        fig, (ax,) = plots.figure()
+        fig, (ax, close) = plots.figure(ncols=2, width=6)
         sweep = _subset(results, part)
         plots.accuracy_curves(ax, sweep, labels, ylim=(0.0, 1.0))
         ax.set_title(title + ", 784-30-10 sigmoid, batch 10\ntrained by "
-                     + runs.trained_by(sweep.values()))
+                     + runs.trained_by(sweep.values()), fontsize=9)
+        plots.accuracy_curves(close, sweep, labels, ylim=plots.zoom(sweep))
+        close.set_title("the same, zoomed on the rates within 5 points of the best", fontsize=9)
         paths.append(plots.save(fig, folder / name))
 
     fig, (ax,) = plots.figure()

@@ -21,11 +21,7 @@ def _style(result):
             "marker": "o" if result["impl"] == "torch" else "s", "ms": 4}
 
 
-def make_figures(results: dict, labels: dict, quick: bool, shallow_best=None) -> list:
-    folder = runs.figures_dir(PROBLEM, quick)
-    paths = []
-    deep = variants(results)
-
+def ratio_figure(deep: dict, labels: dict, path):
     fig, (ax,) = plots.figure()
     for name, r in deep.items():
         ratios = grad_ratios(r)
@@ -33,33 +29,48 @@ def make_figures(results: dict, labels: dict, quick: bool, shallow_best=None) ->
     plots.style(ax, xlabel="epoch", ylabel="mean ‖∇W_first‖ / mean ‖∇W_last‖",
                 title="Gradient ratio, first layer / last layer, 784-30×8-10 (log scale)",
                 log_grid=True, integer_x=True)
-    paths.append(plots.save(fig, folder / "grad_ratio.png"))
+    return plots.save(fig, path)
 
+
+def norms_figure(deep: dict, labels: dict, path):
     fig, axes = plots.figure(ncols=2, width=6.5)
     for ax, which, title in ((axes[0], 0, "first epoch"), (axes[1], -1, "last epoch")):
         for name, r in deep.items():
-            norms = r["history"]["grad_norms"]
-            if norms:
-                layer_norms = norms[which]
-                ax.semilogy(range(1, len(layer_norms) + 1), layer_norms, label=labels[name],
+            if norms := r["history"]["grad_norms"]:
+                ax.semilogy(range(1, len(norms[which]) + 1), norms[which], label=labels[name],
                             **_style(r))
         plots.style(ax, xlabel="layer (1 = next to the input)",
                     ylabel="mean ‖∂C/∂W_l‖ over the epoch's batches",
                     title=f"Speed of learning per layer, {title}", log_grid=True,
                     legend=ax is axes[1], fontsize=7)
-    paths.append(plots.save(fig, folder / "layer_norms.png"))
+    return plots.save(fig, path)
 
+
+def accuracy_figure(deep: dict, labels: dict, shallow, path):
+    """The deep variants' test accuracy, and the shallow baseline's over the same epochs."""
     fig, (ax,) = plots.figure()
     plots.accuracy_curves(ax, deep, labels, ylim=(0.0, 1.0),
                           styles={k: _style(r) for k, r in deep.items()})
-    if shallow_best is not None:
-        ax.axhline(shallow_best, color="k", ls=":", lw=1,
-                   label=f"best shallow net, Problem 2 ({shallow_best:.4f})")
+    if shallow is not None:
+        epochs = max((len(r["history"]["test_accuracy"]) for r in deep.values()), default=0)
+        acc = shallow["history"]["test_accuracy"][:epochs]
+        ax.plot(range(1, len(acc) + 1), acc, "k:", marker="^",
+                label="shallow baseline 784-30-10 (Problem 2), same epochs")
         ax.legend(fontsize=plots.LEGEND_FONTSIZE)
     ax.set_title("Test accuracy, 784-30×8-10, plain SGD lr 1e-3, batch 10")
-    paths.append(plots.save(fig, folder / "accuracy.png"))
+    return plots.save(fig, path)
 
-    best = {k: v for k, v in results.items() if v["run"]["part"] == "c" and not v["run"]["study"]}
+
+def make_figures(results: dict, labels: dict, quick: bool, shallow=None) -> list:
+    """The gradient ratio, the per-layer norms, the deep variants' accuracy beside the
+    shallow baseline's (shallow: Problem 2's baseline result, if run), the best dense nets."""
+    folder = runs.figures_dir(PROBLEM, quick)
+    deep = variants(results)
+    paths = [ratio_figure(deep, labels, folder / "grad_ratio.png"),
+             norms_figure(deep, labels, folder / "layer_norms.png"),
+             accuracy_figure(deep, labels, shallow, folder / "accuracy.png")]
+    best = {k: v for k, v in results.items()
+            if v["run"]["part"] == "c" and not v["run"]["study"]}
     if best:
         fig, (ax,) = plots.figure()
         plots.accuracy_curves(ax, best, labels, ylim=(0.97, 1.0))

@@ -1,27 +1,20 @@
 """`compare report`: REPORT.md, answering every question of Homework 7 from results/ and figures/.
 
-Nothing is trained and torch is never imported. The report reads the result
-files the problems wrote, checks each against the run the current code would
-make (a result stored under the same run name but another config hash is
-*stale*; no file at all is *missing*), and writes one section per homework
-question. Every number in the text is read from a result file, and every
-comparison in the prose (which rate is best, which method is faster, whether a
-target was met) is computed from those numbers, so the sentences stay true
-whatever the numbers turn out to be. A missing or stale result is named with
-the command that produces it, and its section says so instead of guessing.
+Nothing is trained and torch is never imported. Every number in the text is read
+from a result file (sources.py finds them; a missing, stale or damaged one is
+named with the command that produces it), every order between two results is
+decided by stats.order, and the words are in templates/ (see report.md.j2).
 
     compare report                       REPORT.md at the root, figures linked in place
     compare report --out docs/REPORT.md  figures copied to docs/figures/: self-contained
     compare report --quick               REPORT.quick.md from results/quick, figures/quick
 
-Each section's facts come from compare/problemN/report.py and
-compare/checks/report.py; its words from report/templates/ (see report.md.j2).
-This module finds the results (sources.py), gathers the header's facts and
-writes the file. The library part (build, write, generate) never prints; the
-click command at the bottom prints a one-line summary.
+The library part (build, write, generate) never prints; the click command at the
+bottom prints a one-line summary.
 """
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,12 +25,13 @@ import click
 from scratchnet.atomic import NotWritable, check_writable, write_text_atomic
 
 from .. import runs
-from ..checks.report import checks_section, timings_section
+from ..checks.report import checks_section
 from ..problem1.report import p1_sections
 from ..problem2.report import p2_sections
 from ..problem3.report import p3_sections
-from ..runs import IMPL_CHOICES
-from .facts import IMPL_NAMES, config_of, machine
+from ..runs import IMPL_CHOICES, IMPL_NAMES
+from .anchors import ANCHORS, closest
+from .facts import machine, of_part
 from .render import Figures, Section, newest_mtime, render
 from .sources import Sources, collect, make_command
 
@@ -45,22 +39,29 @@ from .sources import Sources, collect, make_command
 def trained(src: Sources) -> list[dict]:
     """Which implementation trains each part of the plan (in which precision): the plan's
     runs say so, whether or not they have been trained yet."""
-    p2, p3 = src.problem2.values(), src.problem3.values()
-    parts = (("baselines", [e for e in p2 if e.run.part == "a"]),
-             ("sweeps", [e for e in p2 if e.run.part in ("b", "c")]),
-             ("deep", [e for e in p3 if e.run.part in ("a", "b")]),
-             ("recipes", [e for e in p2 if e.run.part == "d"]
-              + [e for e in p3 if e.run.part == "c"]))
+    parts = (("baselines", of_part(src.problem2, "a")),
+             ("sweeps", of_part(src.problem2, "b", "c")),
+             ("deep", of_part(src.problem3, "a", "b")),
+             ("recipes", {**of_part(src.problem2, "d"), **of_part(src.problem3, "c"),
+                          **src.problem2_study, **src.problem3_study}))
     out = []
     for part, entries in parts:
-        kinds = sorted({(IMPL_NAMES[e.run.impl], e.run.config.dtype) for e in entries if e})
+        kinds = sorted({(IMPL_NAMES[e.run.impl], e.run.config.dtype) for e in entries.values()})
         if kinds:
             out.append({"part": part, "impls": [{"impl": i, "dtype": d} for i, d in kinds]})
     return out
 
 
-def header(src: Sources, sections: list[Section]) -> dict:
-    """The facts of the report's header: what was run, when, where, how complete."""
+def used_anchors(src: Sources) -> list:
+    """The published results the report sets its recipes beside (anchors.closest of each)."""
+    runs = [e for p in ((src.problem2, "d"), (src.problem3, "c"))
+            for e in of_part(*p).values()]
+    used = {closest(e.run.config.to_dict(), dict(e.run.augment)).key for e in runs}
+    return [a for a in ANCHORS if a.key in used]
+
+
+def about(src: Sources, sections: list[Section]) -> dict:
+    """The facts of "About these numbers": what was run, when, where, how long it took."""
     used = [e for e in src.entries() if e.ok]
     newest = newest_mtime(used)
     machines: dict[tuple, list] = {}
@@ -68,23 +69,20 @@ def header(src: Sources, sections: list[Section]) -> dict:
         if isinstance(m := e.result.get("machine"), dict):
             facts = machine(m)
             machines.setdefault(tuple(facts.values()), [facts, 0])[1] += 1
-    sizes = {(config_of(e.result).get("train_subset"), config_of(e.result).get("epochs"))
-             for e in used if e.run is not None}
-    siblings = [x for d in (src.problem2_seeds, src.problem3_seeds)
-                for sibs in d.values() for x in sibs]
-    return {"quick": src.quick, "trained": trained(src),
-            "seeds": {"planned": len(siblings), "found": sum(x.ok for x in siblings),
-                      "command": siblings[0].command if siblings
-                      else make_command("study", src.quick)},
-            "scale": next(iter(sizes)) if len(sizes) == 1 and None not in next(iter(sizes))
-            else None,
+    seeds = [x for d in (src.problem2_seeds, src.problem3_seeds) for s in d.values() for x in s]
+    walls = [e.result.get("wall_seconds", e.result.get("seconds")) for e in used
+             if e.run is not None or e is src.problem1]
+    walls = [w for w in walls if isinstance(w, (int, float))]
+    return {"quick": src.quick, "trained": trained(src), "anchors": used_anchors(src),
+            "seeds": {"planned": len(seeds), "found": sum(x.ok for x in seeds),
+                      "command": seeds[0].command if seeds else make_command("study", src.quick)},
             "when": datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             if newest else None,
             "machines": sorted(machines.values(), key=lambda x: -x[1]),
             "devices": sorted({str(e.result["device"]) for e in used if e.result.get("device")}),
+            "wall": {"runs": len(walls), "seconds": sum(walls)} if walls else None,
             "done": sum(s.status == "complete" for s in sections),
-            "total": sum(s.status != "optional" for s in sections),
-            "optional": [s for s in sections if s.status == "optional"]}
+            "total": len(sections)}
 
 
 @dataclass
@@ -121,8 +119,8 @@ def build(src: Sources, figures: Path = runs.FIGURES, out: Path = Path("REPORT.m
     copy = Path(figures).resolve() != (out.parent / "figures").resolve()
     fig = Figures(figures, src.quick, out.parent, copy)
     sections = (p1_sections(src, fig) + p2_sections(src, fig) + p3_sections(src, fig)
-                + [checks_section(src, fig), timings_section(src)])
-    text = render("report.md.j2", sections=sections, **header(src, sections))
+                + [checks_section(src, fig)])
+    text = render("report.md.j2", sections=sections, **about(src, sections))
     return Report(text, sections, fig.copies)
 
 
@@ -144,6 +142,14 @@ def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
 
 
 # ================================================================ command line
+def check_output(path: Path) -> None:
+    """Refuse a device, pipe or folder as the report's file, then check it can be written."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ValueError(f"{path} exists and is not a regular file")
+    check_writable(path)
+
+
+
 @click.command()
 @click.option("--quick", is_flag=True, help="Report the quick smoke runs (results/quick, "
               "figures/quick); also QUICK=1. Default: off.")
@@ -155,8 +161,9 @@ def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
 @click.option("--impl", type=click.Choice(IMPL_CHOICES), default="auto", show_default=True,
               help="Implementation whose sweeps and recipes to report (as given to "
               "`compare problems/problem2/problem3 --impl`).")
-@click.option("--results", "results", type=click.Path(file_okay=False), default="results",
-              show_default=True, help="Results folder to read.")
+@click.option("--results", "results", type=click.Path(exists=True, file_okay=False),
+              default="results", show_default=True, help="Results folder to read (it must "
+              "exist: a report of nothing would replace a good one).")
 @click.option("--figures", "figures", type=click.Path(file_okay=False), default="figures",
               show_default=True, help="Figures folder to link or copy from.")
 @click.option("--quiet", is_flag=True, help="Print nothing. Default: off.")
@@ -165,8 +172,8 @@ def command(quick, out, impl, results, figures, quiet):
     quick = runs.quick_mode(quick)
     out = Path(out or ("REPORT.quick.md" if quick else "REPORT.md"))
     try:
-        check_writable(out)                 # before any work: say so now, not after it
-    except NotWritable as err:
+        check_output(out)                   # before any work: say so now, not after it
+    except (NotWritable, ValueError) as err:
         raise click.BadParameter(f"{out}: {err}", param_hint="'--out'") from None
     report = generate(out, Path(results), Path(figures), quick, impl)
     if not quiet:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import jinja2
 
+from . import stats
+
 FIGURE_SLACK_S = 60   # a figure drawn just before its results were saved is not outdated
 
 
@@ -29,6 +31,49 @@ def para(text: str) -> str:
     return re.sub(r"[ \t\n]+", " ", text).strip() + "\n"
 
 
+def spread_words(s) -> str:
+    """A stats.Spread of accuracies: "96.83 ± 0.11% (5 seeds)", or one seed's "96.71%"."""
+    if s is None:
+        return "—"
+    if s.n < 2:
+        return f"{100 * s.mean:.2f}%"
+    return f"{100 * s.mean:.2f} ± {100 * s.sd:.2f}% ({s.n} seeds)"
+
+
+def inline(s) -> str:
+    """A Spread inside parentheses: "96.83 ± 0.11%, 5 seeds", or "96.71%, one seed"."""
+    return f"{100 * s.mean:.2f}%, one seed" if s.n < 2 else \
+        f"{100 * s.mean:.2f} ± {100 * s.sd:.2f}%, {s.n} seeds"
+
+
+def versus(a_name: str, a, b_name: str, b, numbers: bool = True) -> str:
+    """The one wording of an order between two accuracies (stats.order decides it):
+    a clause naming both, with a's number unless numbers=False (said just before).
+    b: a Spread, or a published number."""
+    b_words = inline(b) if isinstance(b, stats.Spread) else f"{100 * b:.4g}%"
+    a_text = f"{a_name} ({inline(a)})" if numbers else a_name
+    b_text = f"{b_name} ({b_words})"
+    verdict = stats.order(a, b)
+    if verdict == "tie":
+        return f"{a_text} and {b_text} are a tie within noise"
+    if verdict == "close":
+        return f"{a_text} and {b_text} are too close to call with one seed"
+    side = "above" if verdict == "higher" else "below"
+    how = "beyond noise" if stats.seeded(a, b) else "by more than the one-seed margin"
+    return f"{a_text} is {side} {b_text}, {how}"
+
+
+AUGMENT_WORDS = {"max_shift": "shifts ±{:g} px", "max_rotation": "rotations ±{:g}°",
+                 "max_scale": "scaling ±{:.0%}", "elastic_alpha": "elastic α = {:g}"}
+
+
+def augment_words(augment: dict) -> str:
+    """On-the-fly augmentation in a few words: "augmented (shifts ±2 px, elastic α = 24)"."""
+    words = [AUGMENT_WORDS[k].format(v) for k, v in sorted(augment.items())
+             if v and k in AUGMENT_WORDS]
+    return f"augmented ({', '.join(words)})"
+
+
 FILTERS = {
     "fmt": fmt, "para": para,
     "sci": lambda x: fmt(x, ".1e"),
@@ -38,14 +83,15 @@ FILTERS = {
     "minutes": lambda s: "—" if s is None else f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min",
     "plural": lambda n, word: f"{n:,} {word}{'' if n == 1 else 's'}",
     "cap": lambda text: text[:1].upper() + text[1:],                     # first letter only
-    "times": lambda a, b: f"{a / b:.1f}×" if b else "∞×",                # a is 3.2× b
     "magnitude": lambda x: f"{abs(math.log10(x)):.1f} orders of magnitude",
+    "spread": spread_words, "augment_words": augment_words,
 }
 ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
     undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
     trim_blocks=True, lstrip_blocks=True)
 ENV.filters.update(FILTERS)
+ENV.globals.update(versus=versus, one_seed_margin=stats.ONE_SEED_MARGIN)
 
 
 def render(template: str, **facts) -> str:
@@ -90,7 +136,7 @@ class Section:
     key: str
     room: str                      # the template: problem1, problem2, problem3, checks
     entries: list
-    status: str = "complete"       # complete | partial | missing | stale | unreadable | optional
+    status: str = "complete"       # complete | partial | missing | stale | unreadable
     facts: dict = field(default_factory=dict)
     error: str = ""                # unreadable: the exception, as "KeyError: 'history'"
 
@@ -111,7 +157,8 @@ def status_of(entries) -> str:
         return "complete"
     if any(e.ok for e in entries):
         return "partial"
-    return "stale" if any(e.status == "stale" for e in entries) else "missing"
+    bad = {e.status for e in entries}
+    return next((s for s in ("stale", "damaged") if s in bad), "missing")
 
 
 def newest_mtime(entries) -> float | None:
@@ -119,17 +166,11 @@ def newest_mtime(entries) -> float | None:
     return max(found) if found else None
 
 
-def make_section(key: str, room: str, entries, facts, optional: bool = False) -> Section:
-    """A section whose facts() runs if any result it needs is there (always, if optional).
-
-    An optional section (the timings) that lacks its results is "optional", not
-    incomplete: its template says what fills it.
-    """
+def make_section(key: str, room: str, entries, facts) -> Section:
+    """A section whose facts() runs if any result it needs is there."""
     section = Section(key, room, list(entries))
     section.status = status_of(section.entries)
-    if optional and section.status != "complete":
-        section.status = "optional"
-    if section.status in ("complete", "partial", "optional"):
+    if section.status in ("complete", "partial"):
         try:
             section.facts = facts()
         except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as err:

@@ -1,8 +1,9 @@
-"""The report's statistics over seeds: mean, sample standard deviation, the tie rule, z.
+"""The report's statistics over seeds: mean, sample standard deviation, the tie rule, the
+order between two results, z.
 
 Pure Python (no NumPy, no torch): the report imports it, and every number here
-can be checked by hand. The words for these numbers are in the templates
-(macros.md.j2 states the tie rule to the reader).
+can be checked by hand. Every order the report states between two accuracies
+comes from order(); report.md.j2 states its rule to the reader.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 MIN_SEEDS_FOR_Z = 3      # fewer seeds give too rough a standard deviation to measure by
+ONE_SEED_MARGIN = 0.01   # with one seed, an order needs at least 1 percentage point
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,29 @@ def z_score(x: float | None, s: Spread | None, min_n: int = MIN_SEEDS_FOR_Z) -> 
     if x is None or s is None or s.n < min_n or not s.sd:
         return None
     return (x - s.mean) / s.sd
+
+
+def order(a: Spread, b) -> str:
+    """How a compares with b: "higher", "lower", "tie" (within noise) or "close" (one seed,
+    too close to call).
+
+    b is a Spread, or a number measured without noise (a published result). With
+    two seeds or more on every side that has noise, the tie rule decides (noise:
+    twice the standard error of the difference); otherwise an order needs the
+    accuracies ONE_SEED_MARGIN apart.
+    """
+    exact = not isinstance(b, Spread)
+    mean_b = b if exact else b.mean
+    limit = (2.0 * a.sd / math.sqrt(a.n) if a.sd is not None else None) if exact \
+        else noise(a, b)
+    if limit is None:
+        if abs(a.mean - mean_b) < ONE_SEED_MARGIN:
+            return "close"
+    elif a.mean == mean_b or abs(a.mean - mean_b) < limit:
+        return "tie"
+    return "higher" if a.mean > mean_b else "lower"
+
+
+def seeded(a: Spread, b=None) -> bool:
+    """Whether the tie rule (not the one-seed margin) decides between a and b."""
+    return a.sd is not None and (b is None or not isinstance(b, Spread) or b.sd is not None)
