@@ -316,6 +316,7 @@ def test_a_damaged_result_is_named_with_why(tree):
     assert status(rep, "p3b") == "partial" and status(rep, "p2a") == "complete"
     line = next(x for x in section(rep.text, "p3b").splitlines() if "`deep-relu-torch`" in x)
     assert "damaged" in line and "history" in line, line
+    assert "not run yet" not in section(rep.text, "p3b").lower()
 
 
 def test_a_fact_a_section_cannot_read_is_reported_not_fatal(tree, monkeypatch):

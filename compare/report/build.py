@@ -14,7 +14,6 @@ bottom prints a one-line summary.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import click
 
-from scratchnet.atomic import NotWritable, check_writable, write_text_atomic
+from scratchnet.atomic import NotWritable, check_output_path, check_writable, write_text_atomic
 
 from .. import runs
 from ..checks.report import checks_section
@@ -142,13 +141,6 @@ def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
 
 
 # ================================================================ command line
-def check_output(path: Path) -> None:
-    """Refuse a device, pipe or folder as the report's file, then check it can be written."""
-    if os.path.exists(path) and not os.path.isfile(path):
-        raise ValueError(f"{path} exists and is not a regular file")
-    check_writable(path)
-
-
 
 @click.command()
 @click.option("--quick", is_flag=True, help="Report the quick smoke runs (results/quick, "
@@ -172,7 +164,8 @@ def command(quick, out, impl, results, figures, quiet):
     quick = runs.quick_mode(quick)
     out = Path(out or ("REPORT.quick.md" if quick else "REPORT.md"))
     try:
-        check_output(out)                   # before any work: say so now, not after it
+        check_output_path(out)              # before any work: say so now, not after it
+        check_writable(out)
     except (NotWritable, ValueError) as err:
         raise click.BadParameter(f"{out}: {err}", param_hint="'--out'") from None
     report = generate(out, Path(results), Path(figures), quick, impl)
