@@ -22,7 +22,7 @@ from scratchnet.cachekey import short_hash
 from scratchnet.config import TrainConfig
 
 from . import schema
-from .schema import read_json
+from .schema import IMPLS, read_json
 
 RESULTS = Path("results")
 FIGURES = Path("figures")
@@ -73,7 +73,6 @@ def save_figure(fig, path: Path) -> Path:
 
 
 # ---------------------------------------------------------------- a run
-IMPLS = ("torch", "scratch")
 IMPL_CHOICES = ("auto",) + IMPLS        # what --impl accepts: auto picks per part of the table
 IMPL_NAMES = {"torch": "torchnet", "scratch": "scratchnet"}
 # How a run's name begins, by (problem, part); study candidates begin with "study-", the

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 
-from scratchnet.atomic import NotWritable, check_output_path, check_writable, write_text_atomic
+from scratchnet.atomic import NotWritable, check_writable, write_text_atomic
 
 from .. import runs
 from ..checks.report import checks_section
@@ -164,9 +164,8 @@ def command(quick, out, impl, results, figures, quiet):
     quick = runs.quick_mode(quick)
     out = Path(out or ("REPORT.quick.md" if quick else "REPORT.md"))
     try:
-        check_output_path(out)              # before any work: say so now, not after it
-        check_writable(out)
-    except (NotWritable, ValueError) as err:
+        check_writable(out)                 # before any work: say so now, not after it
+    except NotWritable as err:
         raise click.BadParameter(f"{out}: {err}", param_hint="'--out'") from None
     report = generate(out, Path(results), Path(figures), quick, impl)
     if not quiet:
