@@ -1,15 +1,11 @@
-"""REPORT.md's Problem 3 sections, as facts: its words are in report/templates/problem3.md.j2.
-
-The deep sigmoid net's gradient ratio and the student's printed numbers (a),
-ReLU + Kaiming and batch norm with their per-layer gradient norms and the shallow
-baseline at equal epochs (b), and the best deep dense nets beside Problem 2's
-best and the closest published result, with the study behind them (c).
-"""
+"""REPORT.md's Problem 3 sections as facts (words: report/templates/problem3.md.j2): the deep
+sigmoid net's gradient ratio and the student's numbers (a), its fixes at equal epochs with the
+shallow baseline (b), the best deep dense nets and the study behind them (c)."""
 from __future__ import annotations
 
 import math
 
-from ..report.facts import anchored, at_epoch, best_shallow, of_part, run_facts, study
+from ..report.facts import anchored, at_epoch, best_shallow, run_facts, study
 from ..report.render import Figures, Section, make_section, newest_mtime
 from ..report.sources import Sources, make_command
 from ..runs import IMPL_NAMES
@@ -21,26 +17,20 @@ STUDENT_P3_RATIO, STUDENT_P3_ACCURACY = 0.000046, 0.1135
 
 def orders(a: float, b: float) -> float | None:
     """log10(a / b), or None when either is zero or not finite."""
-    if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
-        return None
-    return math.log10(a / b)
+    ok = a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)
+    return math.log10(a / b) if ok else None
 
 
-def n_updates(config: dict) -> int:
-    """Optimizer steps a run takes: epochs × batches per epoch."""
-    n = config.get("train_subset") or (50_000 if config.get("validation") else 60_000)
-    return config["epochs"] * math.ceil(n / config["batch_size"])
-
-
-def sigmoid(runs: list) -> dict:
+def sigmoid(r: dict) -> dict:
     """Part (a): the sigmoid net's ratio per epoch, and the student's numbers beside ours."""
-    r = runs[0]["ratios"]
-    final = runs[0]["final"]
-    return {"runs": runs, "ratio": r, "epochs": max(len(x["ratios"]) for x in runs),
-            "vanishes": bool(r) and 0 < r[0] < 1, "updates": n_updates(runs[0]["config"]),
+    config, ratio = r["config"], r["ratios"]
+    images = config.get("train_subset") or (50_000 if config.get("validation") else 60_000)
+    return {"r": r, "ratio": ratio, "vanishes": bool(ratio) and 0 < ratio[0] < 1,
+            "updates": config["epochs"] * math.ceil(images / config["batch_size"]),
             "student_ratio": STUDENT_P3_RATIO, "student_accuracy": STUDENT_P3_ACCURACY,
-            "reproduced": final is not None and abs(final - STUDENT_P3_ACCURACY) < 5e-5,
-            "same_order": bool(r) and abs(orders(r[-1], STUDENT_P3_RATIO) or 9) < 1}
+            "reproduced": r["final"] is not None
+            and abs(r["final"] - STUDENT_P3_ACCURACY) < 5e-5,
+            "same_order": bool(ratio) and abs(orders(ratio[-1], STUDENT_P3_RATIO) or 9) < 1}
 
 
 def gains(done: dict) -> list[dict]:
@@ -57,8 +47,8 @@ def gains(done: dict) -> list[dict]:
 
 
 def agreement(done: dict) -> dict | None:
-    """How far torchnet's and scratchnet's runs of each variant are apart: the largest
-    relative difference of any per-layer gradient norm, and of any epoch's accuracy."""
+    """How far torchnet's and scratchnet's runs of each variant are apart: the largest relative
+    difference of any per-layer gradient norm, and of any epoch's accuracy."""
     pairs = [(done[(v, "torch")], done[(v, "scratch")]) for v in VARIANT_LABELS
              if (v, "torch") in done and (v, "scratch") in done]
     if not pairs:
@@ -70,52 +60,42 @@ def agreement(done: dict) -> dict | None:
     return {"norms": max(norms, default=0.0), "accuracy": max(accuracy, default=0.0)}
 
 
-def versus_shallow(done: dict, base: dict | None) -> dict | None:
-    """The deep ReLU net against the shallow baseline after the same (the deep net's last) epoch."""
+def fixes(deep: dict, baselines: list) -> dict:
+    """Part (b): a row per variant (one implementation's), the fixes' gains, the two packages'
+    agreement, and the deep ReLU net against the shallow baseline after the same epoch."""
+    rows = {(e.run.variant, e.run.impl): run_facts(e) for e in deep.values()}
+    done = {k: r for k, r in rows.items() if r["entry"].ok}
+    shown = {}
+    for (variant, _), r in rows.items():
+        if variant not in shown or (r["entry"].ok and not shown[variant]["entry"].ok):
+            shown[variant] = {**r, "label": VARIANT_LABELS[variant]}
     relu = done.get(("relu", "torch")) or done.get(("relu", "scratch"))
-    if not relu or not base or not relu["accuracies"]:
-        return None
-    epoch = len(relu["accuracies"])
-    return {"epoch": epoch, "deep": at_epoch(relu, epoch), "base": at_epoch(base, epoch)}
+    base = max(map(run_facts, baselines), key=lambda r: r["spread"].n, default=None)
+    epoch = relu and base and len(relu["accuracies"])
+    return {"rows": list(shown.values()), "gains": gains(done), "agree": agreement(done),
+            "shallow": epoch and {"epoch": epoch, "deep": at_epoch(relu, epoch),
+                                  "base": at_epoch(base, epoch)}}
 
 
 def p3_sections(src: Sources, fig: Figures) -> list[Section]:
-    p3, quick, seeds = src.problem3, src.quick, src.problem3_seeds
-    command = make_command("problem3", quick)
-    deep, best = of_part(p3, "a", "b"), of_part(p3, "c")
-    sig = list(of_part(p3, "a").values())
+    deep, best, sig = src.of(3, "ab"), src.of(3, "c"), src.of(3, "a").values()
+    command = make_command("problem3", src.quick)
 
     def figure(name, entries):
         return fig(f"problem3/{name}.png", command, newest_mtime(entries))
 
-    def fixed():
-        rows = {(e.run.variant, e.run.impl): run_facts(e) for e in deep.values()}
-        done = {k: r for k, r in rows.items() if r["entry"].ok}
-        base = [run_facts(e, src.problem2_seeds) for e in of_part(src.problem2, "a").values()
-                if e.ok]
-        shown = {}
-        for (variant, _), r in rows.items():          # one implementation's row per variant
-            if variant not in shown or (r["entry"].ok and not shown[variant]["entry"].ok):
-                shown[variant] = {**r, "label": VARIANT_LABELS[variant]}
-        return {"rows": list(shown.values()),
-                "gains": gains(done), "agree": agreement(done),
-                "shallow": versus_shallow(done, max(base, key=lambda r: r["spread"].n,
-                                                    default=None)),
-                "norms_figure": figure("layer_norms", deep.values()),
-                "figure": figure("accuracy", deep.values())}
-
     def deepest():
-        runs = [anchored(run_facts(e, seeds)) for e in best.values()]
-        for r in runs:
-            if r["entry"].ok:
-                r["shallow"] = best_shallow(src, r["augmented"])     # like with like
-        return {"runs": runs, "figure": figure("best", best.values()),
-                "study": study(src.problem3_study, seeds,
-                               [e.result for e in best.values() if e.ok], "problem3", quick)}
+        runs = [anchored(run_facts(e)) for e in best.values()]
+        for r in (r for r in runs if r["entry"].ok):
+            r["shallow"] = best_shallow(src.problem2, r["augmented"])     # like with like
+        return {"runs": runs, "figure": figure("best", best.values()), "study": study(
+            src.of(3, study=True), best.values(), "problem3", src.quick)}
 
     return [make_section("p3a", "problem3", sig, lambda: {
-                **sigmoid([run_facts(e) for e in sig if e.ok]),
+                **sigmoid(next(run_facts(e) for e in sig if e.ok)),
                 "figure": figure("grad_ratio", deep.values())}),
-            make_section("p3b", "problem3", deep.values(), fixed),
+            make_section("p3b", "problem3", deep.values(), lambda: {
+                **fixes(deep, [e for e in src.of(2, "a").values() if e.ok]),
+                "norms_figure": figure("layer_norms", deep.values()),
+                "figure": figure("accuracy", deep.values())}),
             make_section("p3c", "problem3", best.values(), deepest)]
-

@@ -1,20 +1,14 @@
-"""`compare report`: REPORT.md, answering every question of Homework 7 from results/ and figures/.
-
-Nothing is trained and torch is never imported. Every number in the text is read
-from a result file (sources.py finds them; a missing, stale or damaged one is
-named with the command that produces it), every order between two results is
-decided by stats.order, and the words are in templates/ (see report.md.j2).
+"""`compare report`: REPORT.md, answering every question of Homework 7 from results/ and
+figures/. Nothing is trained and torch is never imported; the library part never prints.
 
     compare report                       REPORT.md at the root, figures linked in place
     compare report --out docs/REPORT.md  figures copied to docs/figures/: self-contained
     compare report --quick               REPORT.quick.md from results/quick, figures/quick
-
-The library part (build, write, generate) never prints; the click command at the
-bottom prints a one-line summary.
 """
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,64 +18,80 @@ import click
 from scratchnet.atomic import NotWritable, check_writable, write_text_atomic
 
 from .. import runs
-from ..checks.report import checks_section
 from ..problem1.report import p1_sections
 from ..problem2.report import p2_sections
 from ..problem3.report import p3_sections
 from ..runs import IMPL_CHOICES, IMPL_NAMES
 from .anchors import ANCHORS, closest
-from .facts import machine, of_part
-from .render import Figures, Section, newest_mtime, render
+from .render import Figures, Section, make_section, newest_mtime, render
 from .sources import Sources, collect, make_command
 
-
-def trained(src: Sources) -> list[dict]:
-    """Which implementation trains each part of the plan (in which precision): the plan's
-    runs say so, whether or not they have been trained yet."""
-    parts = (("baselines", of_part(src.problem2, "a")),
-             ("sweeps", of_part(src.problem2, "b", "c")),
-             ("deep", of_part(src.problem3, "a", "b")),
-             ("recipes", {**of_part(src.problem2, "d"), **of_part(src.problem3, "c"),
-                          **src.problem2_study, **src.problem3_study}))
-    out = []
-    for part, entries in parts:
-        kinds = sorted({(IMPL_NAMES[e.run.impl], e.run.config.dtype) for e in entries.values()})
-        if kinds:
-            out.append({"part": part, "impls": [{"impl": i, "dtype": d} for i, d in kinds]})
-    return out
+# Which part of the plan a run belongs to in "About these numbers", by (problem, part).
+PLAN_PARTS = {(2, "a"): "baselines", (2, "b"): "sweeps", (2, "c"): "sweeps", (3, "a"): "deep",
+              (3, "b"): "deep", (2, "d"): "recipes", (3, "c"): "recipes"}
 
 
-def used_anchors(src: Sources) -> list:
-    """The published results the report sets its recipes beside (anchors.closest of each)."""
-    runs = [e for p in ((src.problem2, "d"), (src.problem3, "c"))
-            for e in of_part(*p).values()]
-    used = {closest(e.run.config.to_dict(), dict(e.run.augment)).key for e in runs}
-    return [a for a in ANCHORS if a.key in used]
+def checks_section(src: Sources, fig: Figures) -> Section:
+    """The cross-checks of scratchnet against torchnet: lock-step training and gradients."""
+    lock, grad = src.lockstep, src.gradcheck
+
+    def facts():
+        out = {"lockstep": None, "gradcheck": None, "lockstep_command": lock.command,
+               "gradcheck_command": grad.command}
+        if lock.ok:
+            settings = lock.result.get("settings", {})
+            out["lockstep"] = {"steps": lock.result["steps"], "bound": lock.result.get("bound"),
+                               "settings": list(settings),
+                               "worst": max([0.0] + [s["max"] for s in settings.values()])}
+            out["figure"] = fig("compare/lockstep.png", lock.command, lock.mtime)
+        if grad.ok:
+            rows = grad.result.get("rows", [])
+            out["gradcheck"] = {k: grad.result.get(k, 0) for k in ("autograd_rtol", "fd_rtol",
+                                                                    "fd_h")}
+            out["gradcheck"].update(
+                {k: max((x[k] for x in rows), default=None)
+                 for k in ("autograd", "finite_differences")},
+                cases=len(rows), failed=[x["case"] for x in rows if not x.get("ok")])
+        return out
+    return make_section("checks", "checks", [lock, grad], facts)
+
+
+def machine_words(m: dict) -> str:
+    """A machine record in words, without host names or paths."""
+    words = [f"{(m.get('platform') or 'unknown').split('-')[0]} {m.get('processor', '')}".strip()]
+    words += [form.format(m[k]) for k, form in (
+        ("cpus", "{} CPUs"), ("cuda", "GPU {}"), ("python", "Python {}"), ("numpy", "NumPy {}"),
+        ("torch", "torch {}")) if m.get(k)]
+    if threads := m.get("torch_threads"):
+        words.append(f"{threads:,} torch thread" + ("" if threads == 1 else "s"))
+    return ", ".join(words)
 
 
 def about(src: Sources, sections: list[Section]) -> dict:
     """The facts of "About these numbers": what was run, when, where, how long it took."""
     used = [e for e in src.entries() if e.ok]
-    newest = newest_mtime(used)
-    machines: dict[tuple, list] = {}
-    for e in used:
-        if isinstance(m := e.result.get("machine"), dict):
-            facts = machine(m)
-            machines.setdefault(tuple(facts.values()), [facts, 0])[1] += 1
-    seeds = [x for d in (src.problem2_seeds, src.problem3_seeds) for s in d.values() for x in s]
+    newest, kinds = newest_mtime(used), {}
+    for r in src.runs:
+        kinds.setdefault(PLAN_PARTS[r.problem, r.part], set()).add(
+            (IMPL_NAMES[r.impl], r.config.dtype))
+    chosen = [e.run for e in (*src.of(2, "d").values(), *src.of(3, "c").values())]
+    seeds = [e for e in src.runs.values() if e.run.seed]
     walls = [e.result.get("wall_seconds", e.result.get("seconds")) for e in used
              if e.run is not None or e is src.problem1]
     walls = [w for w in walls if isinstance(w, (int, float))]
-    return {"quick": src.quick, "trained": trained(src), "anchors": used_anchors(src),
+    return {"quick": src.quick, "sections": sections,
+            "trained": [(p, sorted(kinds[p])) for p in dict.fromkeys(PLAN_PARTS.values())
+                        if p in kinds],
+            "anchors": [a for a in ANCHORS if a.key in {
+                closest(r.config.to_dict(), dict(r.augment)).key for r in chosen}],
             "seeds": {"planned": len(seeds), "found": sum(x.ok for x in seeds),
                       "command": seeds[0].command if seeds else make_command("study", src.quick)},
-            "when": datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-            if newest else None,
-            "machines": sorted(machines.values(), key=lambda x: -x[1]),
+            "when": newest and datetime.fromtimestamp(newest, timezone.utc).strftime(
+                "%Y-%m-%d %H:%M UTC"),
+            "machines": Counter(machine_words(e.result["machine"]) for e in used
+                                if isinstance(e.result.get("machine"), dict)).most_common(),
             "devices": sorted({str(e.result["device"]) for e in used if e.result.get("device")}),
-            "wall": {"runs": len(walls), "seconds": sum(walls)} if walls else None,
-            "done": sum(s.status == "complete" for s in sections),
-            "total": len(sections)}
+            "wall": {"runs": len(walls), "seconds": sum(walls)} if walls else None}
 
 
 @dataclass
@@ -92,40 +102,28 @@ class Report:
     copies: list
 
     def summary(self) -> str:
-        """'all sections complete', or how many are, and which are not, by status.
-
-        An optional section that was not run (the timings) does not count against it.
-        """
-        counted = [s for s in self.sections if s.status != "optional"]
-        done = sum(s.status == "complete" for s in counted)
-        text = ("all sections complete" if done == len(counted)
-                else f"{done} of {len(counted)} sections complete")
-        for status in ("partial", "stale", "missing", "unreadable", "optional"):
-            names = [s.key for s in self.sections if s.status == status]
-            if names:
+        """'all sections complete', or how many are, and which are not, by status."""
+        done = sum(s.status == "complete" for s in self.sections)
+        text = "all sections complete" if done == len(self.sections) \
+            else f"{done} of {len(self.sections)} sections complete"
+        for status in ("partial", "stale", "missing", "damaged", "unreadable"):
+            if names := [s.key for s in self.sections if s.status == status]:
                 text += f"; {status}: {', '.join(names)}"
         return text
 
 
 def build(src: Sources, figures: Path = runs.FIGURES, out: Path = Path("REPORT.md")) -> Report:
-    """The report as markdown, for a file at `out` (figure links are relative to it).
-
-    Figures are linked where they are when `figures` sits beside the report
-    (REPORT.md at the project root); otherwise they are to be copied into
-    <out's folder>/figures/ so the report is self-contained.
-    """
-    out = Path(out)
-    copy = Path(figures).resolve() != (out.parent / "figures").resolve()
-    fig = Figures(figures, src.quick, out.parent, copy)
+    """The report as markdown for a file at `out` (figure links are relative to it). Figures
+    are linked in place when `figures` sits beside it, else copied to <out's folder>/figures/."""
+    copy = Path(figures).resolve() != (Path(out).parent / "figures").resolve()
+    fig = Figures(figures, src.quick, Path(out).parent, copy)
     sections = (p1_sections(src, fig) + p2_sections(src, fig) + p3_sections(src, fig)
                 + [checks_section(src, fig)])
-    text = render("report.md.j2", sections=sections, **about(src, sections))
-    return Report(text, sections, fig.copies)
+    return Report(render("report.md.j2", **about(src, sections)), sections, fig.copies)
 
 
 def write(report: Report, out: Path) -> Path:
-    """Copy the report's figures beside it, then write it atomically (a unique temporary
-    file in out's folder, renamed over out; removed if anything fails)."""
+    """Copy the report's figures beside it, then write it atomically."""
     for source, destination in report.copies:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, destination)
@@ -139,8 +137,6 @@ def generate(out: Path = Path("REPORT.md"), results: Path = runs.RESULTS,
     write(report, out)
     return report
 
-
-# ================================================================ command line
 
 @click.command()
 @click.option("--quick", is_flag=True, help="Report the quick smoke runs (results/quick, "

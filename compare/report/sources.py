@@ -1,12 +1,5 @@
-"""The results the report reads: each one found, damaged, stale or missing.
-
-The runs come from the run table (compare.table) and every result file is read
-through compare.schema, the cache's own check: a file that fails it is
-*damaged* (with the reason) and its numbers are not used; a file for the same
-run from another configuration is *stale*. Nothing here writes or words
-anything: an Entry says what was found and the command that produces it; the
-templates say it to the reader.
-"""
+"""The results the report reads, each ok, missing, damaged (fails compare.schema) or stale
+(a file of the same run from another configuration). Nothing here words them for a reader."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,31 +11,29 @@ from ..runs import IMPL_CHOICES, read_result
 
 @dataclass
 class Entry:
-    """One result the report needs: its data, or why there is none.
-
-    status: "ok", "missing", "damaged" (the file fails compare.schema; note says why)
-    or "stale" (a file of the same run from another configuration). Only an ok
-    entry's numbers are used. `shown` is the file the current code expects, as the
-    report names it; `command` produces it.
-    """
+    """One result the report needs: its data (status "ok"), or why there is none (note)."""
     name: str
-    shown: str
-    command: str
-    status: str = "missing"
+    shown: str                   # the file the current code expects, as the report names it
+    command: str                 # what produces it
+    status: str = "missing"      # ok, missing, damaged or stale
     result: dict | None = None
-    run: object = None                     # the runs.Run, for problems 2 and 3
-    changed: list = field(default_factory=list)   # stale: "field: old → new"
-    stale_file: str = ""
+    run: object = None           # the runs.Run, for problems 2 and 3
     mtime: float | None = None
     note: str = ""
+    siblings: list = field(default_factory=list)   # its seed siblings' Entries, seed 1 first
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
     @property
-    def folder(self) -> str:
-        return self.shown.rsplit("/", 1)[0]
+    def why(self) -> str:
+        """Why its numbers are not used, and the command that would give them."""
+        run = f"run `{self.command}`"
+        if self.status == "missing":
+            return f"not run yet: {run}" + (f" ({self.note})" if self.note else "")
+        return f"stale: {self.note}; {run}" if self.status == "stale" else \
+            f"{self.status} ({self.note}): {run}"
 
 
 @dataclass
@@ -51,24 +42,25 @@ class Sources:
     quick: bool
     impl: str
     problem1: Entry
-    problem2: dict
-    problem2_study: dict
-    problem3: dict
-    problem3_study: dict
     lockstep: Entry
     gradcheck: Entry
-    bench: Entry
-    # {run name: [its seed siblings' Entries, seed 1 first]}: what `make study` adds
-    problem2_seeds: dict = field(default_factory=dict)
-    problem3_seeds: dict = field(default_factory=dict)
-    damaged: list = field(default_factory=list)   # [(path, why)] of every damaged result
+    runs: dict                   # {runs.Run: Entry} of every run in the table
+
+    def of(self, problem: int, parts: str = "abcd", study: bool = False) -> dict:
+        """{name: Entry} of the seed-0 runs that answer these parts of a problem."""
+        return {r.name: e for r, e in self.runs.items() if r.problem == problem
+                and r.part in parts and r.study == study and not r.seed}
+
+    @property
+    def problem2(self) -> dict:
+        return self.of(2)
 
     def entries(self) -> list[Entry]:
-        seeds = [x for d in (self.problem2_seeds, self.problem3_seeds)
-                 for sibs in d.values() for x in sibs]
-        return [self.problem1, *self.problem2.values(), *self.problem2_study.values(),
-                *self.problem3.values(), *self.problem3_study.values(), *seeds,
-                self.lockstep, self.gradcheck, self.bench]
+        return [self.problem1, *self.runs.values(), self.lockstep, self.gradcheck]
+
+    @property
+    def damaged(self) -> list[tuple[str, str]]:
+        return [(e.shown, e.note) for e in self.entries() if e.status == "damaged"]
 
 
 def make_command(target: str, quick: bool) -> str:
@@ -79,130 +71,81 @@ def compare_command(sub: str, quick: bool, *options: str) -> str:
     return " ".join(["compare", sub, *options] + (["--quick"] if quick else []))
 
 
-def config_changes(old: dict, new: dict) -> list[str]:
-    """The fields of two run dicts ({"config", "impl", "augment"}) that differ."""
-    changes = []
-    old_config, new_config = old.get("config") or {}, new.get("config") or {}
-    for key in sorted(set(old_config) | set(new_config)):
-        if old_config.get(key) != new_config.get(key):
-            changes.append(f"{key}: {old_config.get(key, '—')} → {new_config.get(key, '—')}")
-    for key in ("impl", "augment"):
-        if (old.get(key) or None) != (new.get(key) or None):
-            changes.append(f"{key}: {old.get(key) or '—'} → {new.get(key) or '—'}")
-    return changes
-
-
-def _stored(folder: Path) -> dict:
-    """{name: [(path, run object)]} of every result file in folder that passes the schema."""
-    out = {}
-    for path in sorted(folder.glob("*.json")):
-        result, _ = read_result(path, schema.run_result_problem)
-        if result is not None:
-            out.setdefault(result["name"], []).append((path, result["run"]))
-    return out
-
-
-def find_run(folder: Path, shown: str, run, command: str, index: dict) -> Entry:
-    """The result of `run` in folder: ok, damaged, stale (the same run from another
-    configuration) or missing. index: _stored(folder), computed once by the caller."""
-    expected = runs.result_path(run, False).name
-    entry = Entry(run.name, f"{shown}/{expected}", command, run=run)
-    path = folder / expected
-    result, why = read_result(
-        path, lambda r: schema.run_result_problem(r, run.to_dict(), run.name))
-    if result is not None:
-        entry.status, entry.result, entry.mtime = "ok", result, path.stat().st_mtime
-        return entry
-    if why is not None:
-        entry.status, entry.note = "damaged", why
-        return entry
-    if folder not in index:
-        index[folder] = _stored(folder)
-    found = index[folder].get(run.name, [])
-    # The same run from the other implementation is not an older result of this run.
-    mine = [(p, stored) for p, stored in found if stored.get("impl") == run.impl]
-    if mine:
-        newest, stored = max(mine, key=lambda item: item[0].stat().st_mtime)
-        entry.status, entry.stale_file = "stale", f"{shown}/{newest.name}"
-        entry.changed = config_changes(stored, run.to_dict())
-    elif found:
-        entry.note = "only the other implementation's result exists"
+def stale(entry: Entry, file: str, old: dict, new: dict) -> Entry:
+    """entry made stale by file, whose run dict ({"config", "impl", "augment"}) was old."""
+    changes = [f"{k}: {old['config'].get(k, '—')} → {new['config'].get(k, '—')}"
+               for k in sorted(set(old["config"]) | set(new["config"]))
+               if old["config"].get(k) != new["config"].get(k)]
+    changes += [f"{k}: {old.get(k) or '—'} → {new.get(k) or '—'}" for k in ("impl", "augment")
+                if (old.get(k) or None) != (new.get(k) or None)]
+    entry.status, entry.result = "stale", None
+    entry.note = f"`{file}` was produced by an older configuration" + (
+        f" ({', '.join(changes)})" if changes else "")
     return entry
 
 
-def find_file(path: Path, shown: str, command: str) -> Entry:
-    """A result without a config hash: ok if present and a JSON object, damaged if it
-    cannot be read, else missing."""
-    entry = Entry(path.stem, shown, command)
-    result, why = read_result(path)
-    if result is not None:
-        entry.status, entry.result, entry.mtime = "ok", result, path.stat().st_mtime
+def find_file(path: Path, shown: str, command: str, problem=None, **fields) -> Entry:
+    """The result at path, checked by problem(result): ok, damaged (note: why) or missing."""
+    entry = Entry(fields.pop("name", path.stem), shown, command, **fields)
+    entry.result, why = read_result(path, problem)
+    if entry.result is not None:
+        entry.status, entry.mtime = "ok", path.stat().st_mtime
     elif why is not None:
         entry.status, entry.note = "damaged", why
     return entry
 
 
-def find_problem1(folder: Path, shown: str, quick: bool) -> Entry:
-    """results/problem1.json, stale when its hash is not the current config's."""
-    from ..problem1 import experiment as problem1
-
-    config = problem1.QUICK if quick else problem1.Problem1Config()
-    entry = find_file(folder / "problem1.json", f"{shown}/problem1.json",
-                      make_command("problem1", quick))
-    if entry.ok and entry.result.get("hash") != config.short_hash():
-        old = entry.result
-        entry.status, entry.result, entry.stale_file = "stale", None, entry.shown
-        entry.changed = config_changes({"config": old.get("config")},
-                                       {"config": config.to_dict()})
+def find_run(folder: Path, shown: str, run, command: str) -> Entry:
+    """run's result in folder, or the newest file of the same run from another config."""
+    expected = runs.result_path(run).name
+    entry = find_file(folder / expected, f"{shown}/{expected}", command, lambda r: (
+        schema.run_result_problem(r, run.to_dict(), run.name)), name=run.name, run=run)
+    if entry.status != "missing":
+        return entry
+    found = [(p, r["run"]) for p in sorted(folder.glob(f"{run.name}-*.json"))
+             for r, _ in [read_result(p, schema.run_result_problem)]
+             if r is not None and r["name"] == run.name]
+    # The same run from the other implementation is not an older result of this run.
+    mine = [(p, stored) for p, stored in found if stored.get("impl") == run.impl]
+    if mine:
+        path, stored = max(mine, key=lambda item: item[0].stat().st_mtime)
+        return stale(entry, f"{shown}/{path.name}", stored, run.to_dict())
+    if found:
+        entry.note = "only the other implementation's result exists"
     return entry
 
 
 def run_command(run, quick: bool, impl: str) -> str:
     """The command that produces run's result, as the report names it."""
-    impl_option = () if impl == "auto" else ("--impl", impl)
+    option = () if impl == "auto" else ("--impl", impl)
     if run.seed:
-        return (make_command("study", quick) if not impl_option
-                else compare_command("problems", quick, *impl_option, "--study"))
-    if not run.study and not impl_option:
+        return compare_command("problems", quick, *option, "--study") if option \
+            else make_command("study", quick)
+    if not run.study and not option:
         return make_command(run.folder, quick)
-    return compare_command(run.folder, quick, *impl_option, *(("--study",) if run.study else ()))
+    return compare_command(run.folder, quick, *option, *(("--study",) if run.study else ()))
 
 
 def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "auto") -> Sources:
     """Find every result the report needs under `results` (its quick/ subfolder when quick)."""
+    from ..problem1 import experiment as problem1
+
     if impl not in IMPL_CHOICES:
         raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPL_CHOICES)}")
-    folder = Path(results) / "quick" if quick else Path(results)
-    shown = "results/quick" if quick else "results"
-    every, index = table.table(quick, impl), {}
-    found = {r: find_run(folder / r.folder, f"{shown}/{r.folder}", r,
-                         run_command(r, quick, impl), index) for r in every}
-    zero = {(r.problem, r.part, r.variant, r.impl, r.study): r.name for r in every if not r.seed}
-
-    def problem(number, study):
-        return {r.name: e for r, e in found.items()
-                if r.problem == number and r.study == study and not r.seed}
-
-    def seeds(number):
-        """The seed siblings `make study` adds, grouped by the run they repeat."""
-        grouped = {}
-        for r, e in found.items():
-            if r.problem == number and r.seed:
-                key = zero[r.problem, r.part, r.variant, r.impl, r.study]
-                grouped.setdefault(key, []).append(e)
-        return grouped
-
-    def check(name):
-        return find_file(folder / "compare" / f"{name}.json", f"{shown}/compare/{name}.json",
-                         compare_command(name, quick))
-
-    src = Sources(
-        quick=quick, impl=impl, problem1=find_problem1(folder, shown, quick),
-        problem2=problem(2, False), problem2_study=problem(2, True),
-        problem3=problem(3, False), problem3_study=problem(3, True),
-        lockstep=check("lockstep"), gradcheck=check("gradcheck"),
-        bench=find_file(folder / "bench.json", f"{shown}/bench.json",
-                        compare_command("bench", quick)),
-        problem2_seeds=seeds(2), problem3_seeds=seeds(3))
-    src.damaged = [(e.shown, e.note) for e in src.entries() if e.status == "damaged"]
-    return src
+    folder, shown = Path(results) / ("quick" if quick else ""), "results/quick" if quick \
+        else "results"
+    found = {r: find_run(folder / r.folder, f"{shown}/{r.folder}", r, run_command(r, quick, impl))
+             for r in table.table(quick, impl)}
+    zero = {(r.problem, r.name): e for r, e in found.items() if not r.seed}
+    for r, e in found.items():
+        if r.seed:
+            zero[r.problem, r.with_seed(0).name].siblings.append(e)
+    config = problem1.QUICK if quick else problem1.Problem1Config()
+    p1 = find_file(folder / "problem1.json", f"{shown}/problem1.json",
+                   make_command("problem1", quick))
+    if p1.ok and p1.result.get("hash") != config.short_hash():
+        p1 = stale(p1, p1.shown, {"config": p1.result.get("config") or {}},
+                   {"config": config.to_dict()})
+    check = {name: find_file(folder / "compare" / f"{name}.json", f"{shown}/compare/{name}.json",
+                             compare_command(name, quick)) for name in ("lockstep", "gradcheck")}
+    return Sources(quick, impl, p1, runs=found, **check)

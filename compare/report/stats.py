@@ -1,10 +1,4 @@
-"""The report's statistics over seeds: mean, sample standard deviation, the tie rule, the
-order between two results, z.
-
-Pure Python (no NumPy, no torch): the report imports it, and every number here
-can be checked by hand. Every order the report states between two accuracies
-comes from order(); report.md.j2 states its rule to the reader.
-"""
+"""The report's statistics over seeds: mean, sample sd, the tie rule, orders, z. Pure Python."""
 from __future__ import annotations
 
 import math
@@ -16,8 +10,7 @@ ONE_SEED_MARGIN = 0.01   # with one seed, an order needs at least 1 percentage p
 
 @dataclass(frozen=True)
 class Spread:
-    """n values summarised: their mean and sample standard deviation (n − 1 in the
-    denominator; None when n < 2, where it is not defined)."""
+    """n values: their mean and sample standard deviation (None when n < 2)."""
     n: int
     mean: float
     sd: float | None
@@ -28,50 +21,40 @@ def spread(values) -> Spread | None:
     xs = [float(x) for x in values if x is not None]
     if not xs:
         return None
-    n = len(xs)
-    mean = math.fsum(xs) / n
+    n, mean = len(xs), math.fsum(xs) / len(xs)
     sd = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1)) if n > 1 else None
     return Spread(n, mean, sd)
 
 
 def noise(a: Spread, b: Spread) -> float | None:
-    """How far apart two means may be and still count as a tie: twice the standard error
-    of their difference, 2·sqrt(sd₁²/n₁ + sd₂²/n₂). None unless both have n ≥ 2."""
+    """The tie limit 2·sqrt(sd₁²/n₁ + sd₂²/n₂); None unless both have a sd."""
     if a is None or b is None or a.sd is None or b.sd is None:
         return None
     return 2.0 * math.sqrt(a.sd ** 2 / a.n + b.sd ** 2 / b.n)
 
 
 def tie(a: Spread, b: Spread) -> bool | None:
-    """Whether two means differ by less than noise(a, b) (equal means always tie);
-    None when either has fewer than two values, so the rule cannot be applied."""
+    """Whether two means differ by less than noise(a, b) (equal means tie); None: no rule."""
     limit = noise(a, b)
-    if limit is None:
-        return None
-    return a.mean == b.mean or abs(a.mean - b.mean) < limit
+    return None if limit is None else a.mean == b.mean or abs(a.mean - b.mean) < limit
 
 
 def z_score(x: float | None, s: Spread | None, min_n: int = MIN_SEEDS_FOR_Z) -> float | None:
-    """How many standard deviations x lies above (+) or below (−) the mean of s; None when x
-    is missing, s has fewer than min_n values, or its standard deviation is 0."""
+    """How many sds x lies from the mean of s; None without x, min_n values or a sd > 0."""
     if x is None or s is None or s.n < min_n or not s.sd:
         return None
     return (x - s.mean) / s.sd
 
 
 def order(a: Spread, b) -> str:
-    """How a compares with b: "higher", "lower", "tie" (within noise) or "close" (one seed,
-    too close to call).
-
-    b is a Spread, or a number measured without noise (a published result). With
-    two seeds or more on every side that has noise, the tie rule decides (noise:
-    twice the standard error of the difference); otherwise an order needs the
-    accuracies ONE_SEED_MARGIN apart.
-    """
+    """a against b (a Spread, or an exact published number): "higher", "lower", "tie" (within
+    noise) or "close" (no sd on a side with noise, and under ONE_SEED_MARGIN apart)."""
     exact = not isinstance(b, Spread)
     mean_b = b if exact else b.mean
-    limit = (2.0 * a.sd / math.sqrt(a.n) if a.sd is not None else None) if exact \
-        else noise(a, b)
+    if exact:
+        limit = None if a.sd is None else 2.0 * a.sd / math.sqrt(a.n)
+    else:
+        limit = noise(a, b)
     if limit is None:
         if abs(a.mean - mean_b) < ONE_SEED_MARGIN:
             return "close"
@@ -82,4 +65,4 @@ def order(a: Spread, b) -> str:
 
 def seeded(a: Spread, b=None) -> bool:
     """Whether the tie rule (not the one-seed margin) decides between a and b."""
-    return a.sd is not None and (b is None or not isinstance(b, Spread) or b.sd is not None)
+    return a.sd is not None and (not isinstance(b, Spread) or b.sd is not None)
