@@ -29,11 +29,9 @@ class Entry:
     @property
     def why(self) -> str:
         """Why its numbers are not used, and the command that would give them."""
-        run = f"run `{self.command}`"
-        if self.status == "missing":
-            return f"not run yet: {run}" + (f" ({self.note})" if self.note else "")
-        return f"stale: {self.note}; {run}" if self.status == "stale" else \
-            f"{self.status} ({self.note}): {run}"
+        note, run = f" ({self.note})" if self.note else "", f"run `{self.command}`"
+        return {"missing": f"not run yet: {run}{note}", "stale": f"stale: {self.note}; {run}"
+                }.get(self.status, f"{self.status}{note}: {run}")
 
 
 @dataclass
@@ -102,9 +100,11 @@ def find_run(folder: Path, shown: str, run, command: str) -> Entry:
         schema.run_result_problem(r, run.to_dict(), run.name)), name=run.name, run=run)
     if entry.status != "missing":
         return entry
-    found = [(p, r["run"]) for p in sorted(folder.glob(f"{run.name}-*.json"))
-             for r, _ in [read_result(p, schema.run_result_problem)]
-             if r is not None and r["name"] == run.name]
+    found = []
+    for path in sorted(folder.glob(f"{run.name}-*.json")):
+        stored, _ = read_result(path, schema.run_result_problem)
+        if stored is not None and stored["name"] == run.name:
+            found.append((path, stored["run"]))
     # The same run from the other implementation is not an older result of this run.
     mine = [(p, stored) for p, stored in found if stored.get("impl") == run.impl]
     if mine:
@@ -132,8 +132,8 @@ def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "auto
 
     if impl not in IMPL_CHOICES:
         raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPL_CHOICES)}")
-    folder, shown = Path(results) / ("quick" if quick else ""), "results/quick" if quick \
-        else "results"
+    folder = Path(results) / ("quick" if quick else "")
+    shown = "results/quick" if quick else "results"
     found = {r: find_run(folder / r.folder, f"{shown}/{r.folder}", r, run_command(r, quick, impl))
              for r in table.table(quick, impl)}
     zero = {(r.problem, r.name): e for r, e in found.items() if not r.seed}
