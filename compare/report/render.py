@@ -103,7 +103,7 @@ class Figures:
 class Section:
     """One section: its key (its macro's name), template, results, status and facts."""
     key: str
-    room: str                      # the template: problem1, problem2, problem3, checks
+    room: str                      # its template: problem1, problem2, problem3; checks: macros
     entries: list
     status: str = "complete"       # complete, partial, missing, stale, damaged or unreadable
     facts: dict = field(default_factory=dict)

@@ -49,12 +49,10 @@ def z_score(x: float | None, s: Spread | None, min_n: int = MIN_SEEDS_FOR_Z) -> 
 def order(a: Spread, b) -> str:
     """a against b (a Spread, or an exact published number): "higher", "lower", "tie" (within
     noise) or "close" (no sd on a side with noise, and under ONE_SEED_MARGIN apart)."""
-    exact = not isinstance(b, Spread)
-    mean_b = b if exact else b.mean
-    if exact:
-        limit = None if a.sd is None else 2.0 * a.sd / math.sqrt(a.n)
+    if isinstance(b, Spread):
+        mean_b, limit = b.mean, noise(a, b)
     else:
-        limit = noise(a, b)
+        mean_b, limit = b, None if a.sd is None else 2.0 * a.sd / math.sqrt(a.n)
     if limit is None:
         if abs(a.mean - mean_b) < ONE_SEED_MARGIN:
             return "close"
