@@ -38,7 +38,6 @@ class Entry:
 class Sources:
     """Every result the report reads, found under one results folder."""
     quick: bool
-    impl: str
     problem1: Entry
     lockstep: Entry
     gradcheck: Entry
@@ -148,4 +147,4 @@ def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "auto
                    {"config": config.to_dict()})
     check = {name: find_file(folder / "compare" / f"{name}.json", f"{shown}/compare/{name}.json",
                              compare_command(name, quick)) for name in ("lockstep", "gradcheck")}
-    return Sources(quick, impl, p1, runs=found, **check)
+    return Sources(quick, p1, runs=found, **check)
