@@ -1,17 +1,6 @@
-"""`compare exercises new`: write a student's copy of scratchnet with the exercises emptied.
-
-The copy is made from the real source every time, by removing the bodies of
-the functions the exercise table names (source.replace_bodies), so exercises
-never drift from the code they come from. The folder gets:
-
-    scratchnet/             the whole package, importable, exercise bodies emptied
-    problem1_optimizers.py  the homework's three Rosenbrock optimizers, emptied
-    training_loop.py        the homework's training loop to write
-    README.md               the exercises in order, and how to check them
-    .exercises.json         what was generated, with checksums
-
-A folder is only written into when it is new, empty, or an untouched earlier
-copy; anything else (a copy with work in it included) needs force=True.
+"""`compare exercises new`: a student's copy of scratchnet with the exercises emptied, and its
+README. It is made from the real source every time, so it never drifts from the code, and is
+written only into a folder that is new, empty or an untouched earlier copy, unless forced.
 """
 from __future__ import annotations
 
@@ -19,16 +8,14 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from string import Template
 
-from . import readme
 from .source import function_text, locate, replace_bodies, stub
-from .table import (AUTOGRAD_RTOL, EXERCISES, LOCKSTEP_BOUND, LOOP_FILE, MARKER, PROBLEM1_FILE,
-                    TARGETS, student_file)
+from .table import AUTOGRAD_RTOL, EXERCISES, LOCKSTEP_BOUND, LOOP_FILE, MARKER, PROBLEM1_FILE, TARGETS
 
 ROOT = Path(__file__).resolve().parents[2]     # the project: scratchnet/, torchnet/, compare/
-PACKAGES = {"scratchnet": ROOT / "scratchnet", "problem1": ROOT / "compare",
-            "loop": ROOT / "compare"}
-PROBLEM1_HELPERS = ("homework_grad",)          # kept whole in the student's Problem 1 file
+PACKAGES = {"scratchnet": ROOT / "scratchnet", "problem1": ROOT / "compare", "loop": ROOT / "compare"}
+FILES = {"problem1": PROBLEM1_FILE, "loop": LOOP_FILE}
 
 PROBLEM1_HEADER = '''\
 """Exercise 9: Problem 1's three optimizers, as the homework gives them.
@@ -44,6 +31,51 @@ homework_grad below:
 import numpy as np
 '''
 
+README = Template("""\
+# Exercises: scratchnet's derivatives and optimizers, by your hand
+
+This folder is a complete copy of `scratchnet` (a fully-connected MNIST network with every
+derivative written by hand in NumPy) in which $count functions have been emptied: each now
+raises `NotImplementedError("Exercise k: ...")`, and a comment or docstring in it states the
+equation to implement, with the shapes. `$problem1` (Problem 1's optimizers) and `$loop` (a
+PyTorch training loop) hold the homework's own code to complete.
+
+Write the exercises in the order below. Later ones use earlier ones, but each is checked on
+its own, against the reference pieces, so a mistake shows up in the exercise that made it.
+Nothing else in this folder holds an answer. The guide, with how to read a diagnosis and the
+catalogue of mistakes, is docs/exercises.md in the project.
+
+## Checking your work
+
+From the project's root folder (where the `compare` command works):
+
+    compare exercises check $folder             # every exercise
+    compare exercises check $folder --only 3    # just exercise 3
+
+Derivatives are checked against torch autograd in float64, to a relative error of $rtol;
+optimizers step for step against `torch.optim` over 100 steps and more, to $bound. Each row
+says `passed`, `wrong` or `not written yet`, the worst relative error, the first failing case
+and a diagnosis: a known mistake is named when your answer equals it to round-off; otherwise
+the row says where the first wrong number is. Your code runs in its own process with a time
+limit, so an exception or an endless loop only marks that exercise `wrong`. When exercises
+1–8 all pass, a last check trains your whole network in lock-step with PyTorch.
+
+## The exercises
+$sections""")
+
+SECTION = Template("""
+### $number. $title
+
+Write $what.
+
+$equation
+
+*What it teaches:* $teaches
+
+$tasks
+Check it: `compare exercises check $folder --only $number`
+""")
+
 
 class CopyError(Exception):
     """The folder cannot be written into (the message says why and what to do)."""
@@ -54,70 +86,48 @@ def real_file(target) -> Path:
     return locate(PACKAGES[target.source], target.qualname, target.module)
 
 
-def _stub(exercise, target):
-    return stub(exercise.number, target.qualname, exercise.title, target.task)
-
-
 def where_students_write() -> dict[str, str]:
     """qualname -> the file of the copy it is written in (following moved functions)."""
-    where = {}
-    for _, target in TARGETS:
-        if target.source == "scratchnet":
-            rel = real_file(target).relative_to(PACKAGES["scratchnet"]).as_posix()
-            where[target.qualname] = f"scratchnet/{rel}"
-        else:
-            where[target.qualname] = student_file(target)
-    return where
+    return {t.qualname: FILES.get(t.source) or
+            "scratchnet/" + real_file(t).relative_to(PACKAGES["scratchnet"]).as_posix()
+            for _, t in TARGETS}
 
 
-def scratchnet_files() -> dict[str, bytes]:
-    """Every file of the scratchnet package, exercise bodies emptied."""
-    package = PACKAGES["scratchnet"]
-    by_file: dict[Path, dict] = {}
-    for exercise, target in TARGETS:
-        if target.source == "scratchnet":
-            by_file.setdefault(real_file(target), {})[target.qualname] = _stub(exercise, target)
-    files = {}
-    for path in sorted(package.rglob("*")):
-        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
-            continue
-        rel = "scratchnet/" + path.relative_to(package).as_posix()
-        if path in by_file:
-            text, _ = replace_bodies(path.read_text(encoding="utf-8"), by_file[path], rel)
-            files[rel] = text.encode("utf-8")
-        else:
-            files[rel] = path.read_bytes()
-    return files
+def readme(folder: str) -> str:
+    """The copy's README.md: the exercises in order, what to write where, and how to check it."""
+    where, sections = where_students_write(), ""
+    for e in EXERCISES:
+        files: dict[str, list[str]] = {}
+        for t in e.targets:
+            files.setdefault(where[t.qualname], []).append(f"`{t.qualname}`")
+        tasks = "".join(f"`{t.qualname}`:\n\n" + "".join(f"    {line}\n" for line in t.task.splitlines())
+                        + "\n" for t in e.targets)
+        sections += SECTION.substitute(
+            number=e.number, title=e.title[:1].upper() + e.title[1:], tasks=tasks, folder=folder,
+            what="; ".join(f"{', '.join(names)} in `{path}`" for path, names in files.items()),
+            equation=e.equation, teaches=e.teaches)
+    return README.substitute(
+        count=sum(len(e.targets) for e in EXERCISES if e.in_scratchnet), problem1=PROBLEM1_FILE,
+        loop=LOOP_FILE, folder=folder, sections=sections,
+        rtol=f"{AUTOGRAD_RTOL:.0e}".replace("e-0", "e-"), bound=f"{LOCKSTEP_BOUND:.0e}".replace("e-0", "e-"))
 
 
-def problem1_file() -> str:
-    """The homework's three optimizers, emptied, and the Rosenbrock gradient to try them on."""
-    parts = []
-    for exercise, target in TARGETS:
-        if target.source == "problem1":
-            text = function_text(real_file(target).read_text(encoding="utf-8"), target.qualname)
-            parts.append(replace_bodies(text, {target.qualname: _stub(exercise, target)},
-                                        PROBLEM1_FILE)[0])
-    source_path = real_file(next(t for _, t in TARGETS if t.source == "problem1"))
-    for name in PROBLEM1_HELPERS:
-        parts.append(function_text(source_path.read_text(encoding="utf-8"), name))
-    return PROBLEM1_HEADER + "\n\n" + "\n\n".join(parts)
-
-
-def loop_file() -> str:
-    """The reference training loop with `train` emptied."""
-    bodies = {t.qualname: _stub(e, t) for e, t in TARGETS if t.source == "loop"}
-    path = real_file(next(t for _, t in TARGETS if t.source == "loop"))
-    return replace_bodies(path.read_text(encoding="utf-8"), bodies, LOOP_FILE)[0]
-
-
-def build(folder_name: str = "exercises") -> dict[str, bytes]:
+def build(folder: str = "exercises") -> dict[str, bytes]:
     """Every file of a fresh copy, by path relative to the folder."""
-    files = scratchnet_files()
-    files[PROBLEM1_FILE] = problem1_file().encode("utf-8")
-    files[LOOP_FILE] = loop_file().encode("utf-8")
-    text = readme.render(folder_name, where_students_write(), AUTOGRAD_RTOL, LOCKSTEP_BOUND)
-    files["README.md"] = text.encode("utf-8")
+    stubs: dict[Path, dict] = {}
+    for e, t in TARGETS:
+        stubs.setdefault(real_file(t), {})[t.qualname] = stub(e.number, t.qualname, e.title, t.task)
+    emptied = {path: replace_bodies(path.read_text(encoding="utf-8"), bodies, path.name)[0]
+               for path, bodies in stubs.items()}
+    package = PACKAGES["scratchnet"]
+    files = {"scratchnet/" + p.relative_to(package).as_posix():
+             emptied[p].encode("utf-8") if p in emptied else p.read_bytes()
+             for p in sorted(package.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    problem1, loop = (real_file(next(t for _, t in TARGETS if t.source == s)) for s in FILES)
+    parts = [function_text(emptied[problem1], name) for name in [*stubs[problem1], "homework_grad"]]
+    files[PROBLEM1_FILE] = (PROBLEM1_HEADER + "\n\n" + "\n\n".join(parts)).encode("utf-8")
+    files[LOOP_FILE] = emptied[loop].encode("utf-8")
+    files["README.md"] = readme(folder).encode("utf-8")
     return files
 
 
@@ -126,33 +136,30 @@ def _digest(data: bytes) -> str:
 
 
 def changed_files(folder: Path) -> list[str]:
-    """Files of an earlier copy that differ from what was generated (or were added)."""
+    """Files of an earlier copy that differ from what was generated, or were added to scratchnet/."""
     recorded = json.loads((folder / MARKER).read_text(encoding="utf-8"))["files"]
-    changed = [rel for rel, digest in recorded.items()
-               if not (folder / rel).is_file() or _digest((folder / rel).read_bytes()) != digest]
     added = [p.relative_to(folder).as_posix() for p in (folder / "scratchnet").rglob("*")
-             if p.is_file() and "__pycache__" not in p.parts
-             and p.relative_to(folder).as_posix() not in recorded]
-    return sorted(changed + added)
+             if p.is_file() and "__pycache__" not in p.parts]
+    return sorted({rel for rel in added if rel not in recorded} | {
+        rel for rel, digest in recorded.items()
+        if not (folder / rel).is_file() or _digest((folder / rel).read_bytes()) != digest})
 
 
 def check_folder(folder: Path, force: bool) -> None:
     """Raise CopyError unless `folder` may be written into."""
     resolved = folder.resolve()
-    for protected in (ROOT, *(ROOT / name for name in ("scratchnet", "torchnet", "compare"))):
-        if resolved == protected or protected in resolved.parents and protected != ROOT:
-            raise CopyError(f"{folder} is part of the project itself; give a folder of its own, "
-                            "such as exercises/")
-    if not resolved.exists() or force:
+    if resolved == ROOT or any(p == resolved or p in resolved.parents
+                               for p in (ROOT / "scratchnet", ROOT / "torchnet", ROOT / "compare")):
+        raise CopyError(f"{folder} is part of the project itself; give a folder of its own, "
+                        "such as exercises/")
+    if force or not resolved.exists():
         return
     if not resolved.is_dir():
         raise CopyError(f"{folder} exists and is not a folder")
-    if not any(resolved.iterdir()):
-        return
-    if not (resolved / MARKER).is_file():
+    if any(resolved.iterdir()) and not (resolved / MARKER).is_file():
         raise CopyError(f"{folder} is not empty and is not an exercise copy; give a new or empty "
                         "folder, or --force to write the copy into it anyway")
-    changed = changed_files(resolved)
+    changed = changed_files(resolved) if (resolved / MARKER).is_file() else []
     if changed:
         shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
         raise CopyError(f"{folder} holds work: {shown} changed since the copy was made. Writing a "
@@ -164,13 +171,9 @@ def write(folder: Path | str, force: bool = False) -> dict[str, bytes]:
     folder = Path(folder)
     check_folder(folder, force)
     files = build(folder.as_posix())
+    marker = {"files": {rel: _digest(data) for rel, data in sorted(files.items())}}
     shutil.rmtree(folder / "scratchnet", ignore_errors=True)   # files the source no longer has
-    for rel, data in files.items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    marker = {"generator": "compare exercises new",
-              "exercises": [e.title for e in EXERCISES],
-              "files": {rel: _digest(data) for rel, data in sorted(files.items())}}
-    (folder / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
+    for rel, data in {**files, MARKER: (json.dumps(marker, indent=1) + "\n").encode()}.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
     return files

@@ -1,15 +1,8 @@
-"""The exercises, in order: the single source of truth for names, equations and order.
+"""The exercises in order: the functions a student writes (by qualified name, as the real
+source defines them), their tasks and equations; the copy, its README and the checks follow it.
 
-Each exercise names the functions a student writes (by qualified name, as
-they are defined in the real source) and the equation each must implement.
-The generator empties exactly these functions, the README and the guide list
-them from here, and the checker runs one check per exercise key.
-
-A Target's `source` says where the real function lives: "scratchnet" (any
-module of the scratchnet package; `module` is where it is today and is
-searched first), "problem1" (the homework's Problem 1 code, transcribed in
-compare/) or "loop" (the reference training loop in this package). The
-student writes it in `student_file`, a path relative to the exercise folder.
+A Target's `source` is where the real function lives: "scratchnet" (`module` is where it is
+today, searched first), "problem1" (compare/reference.py) or "loop" (training_loop.py here).
 """
 from __future__ import annotations
 
@@ -30,10 +23,6 @@ class Target:
     module: str             # the file it lives in today, relative to its package
     task: str               # the equation to implement, with shapes (goes into the copy)
 
-    @property
-    def name(self) -> str:
-        return self.qualname.rsplit(".", 1)[-1]
-
 
 @dataclass(frozen=True)
 class Exercise:
@@ -45,19 +34,8 @@ class Exercise:
     teaches: str            # why it is worth writing
 
     @property
-    def student_files(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(student_file(t) for t in self.targets))
-
-    @property
     def in_scratchnet(self) -> bool:
         return all(t.source == "scratchnet" for t in self.targets)
-
-
-def student_file(target: Target) -> str:
-    """Where the student writes a target, relative to the exercise folder."""
-    if target.source == "scratchnet":
-        return f"scratchnet/{target.module}"
-    return PROBLEM1_FILE if target.source == "problem1" else LOOP_FILE
 
 
 def _t(qualname, source, module, *lines):

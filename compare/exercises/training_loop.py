@@ -1,13 +1,8 @@
 """Exercise 10: the homework's training loop, in plain PyTorch.
 
-`train` has the signature of Homework 7's Problem 2 solution. The checker
-runs it on a few hundred MNIST images with an instrumented network and
-optimizer, counts optimizer steps per epoch, watches that gradients are zeroed
-before each backward pass and that train() and eval() modes are set, and
-compares the weights and accuracies with a reference loop's.
-
-`Network` is the homework's network class, here so the loop can be tried by
-hand:
+`train` has the signature of Homework 7's Problem 2 solution; the checker runs it on a few
+hundred MNIST images and counts its calls. `Network` is the homework's network class, here so
+the loop can be tried by hand:
 
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
