@@ -1,9 +1,6 @@
-"""`compare exercises check`: grade a copy, its code run in a child process with time limits.
-
-The child (child.py) sends back the outputs of every case; the rows are judged here
-(checks.judge), out of the student's code's reach. Each check has `time_limit` seconds: past
-that, or when the child dies, the child and all it started are killed, the exercise is marked
-wrong, and a new child goes on with the rest. Nothing is written to disk.
+"""`compare exercises check`: the student's code runs in a child process (child.py) that sends
+back outputs; the rows are judged here, out of its reach. A check that overruns its time limit,
+or kills the child, is marked wrong, and a new child goes on. Nothing is written to disk.
 """
 from __future__ import annotations
 
@@ -22,9 +19,11 @@ from pathlib import Path
 
 from .checks import FINAL, judge, warm
 from .table import BY_NUMBER, EXERCISES, MARKER
+from .values import decode
 
 ROOT = Path(__file__).resolve().parents[2]
-BOOT = "import sys; sys.path.insert(0, sys.argv[2]); from compare.exercises.child import main; main()"
+BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
+        "from compare.exercises.child import main; main()")
 DEFAULT_TIME_LIMIT = 30.0      # seconds per exercise; a complete copy needs a few
 STARTUP = 60.0                 # seconds the child may take to import torch and begin
 FINAL_TITLE = "whole network vs torchnet, lock-step"
@@ -99,8 +98,8 @@ class Session:
     """Checks run in one child for as long as it lives; a new one after an overrun or a death."""
 
     def __init__(self, folder: Path, data_root: Path, time_limit: float, on_start):
-        self.folder, self.data_root, self.time_limit, self.on_start = folder, data_root, time_limit, on_start
-        self.child = None
+        self.folder, self.data_root, self.time_limit = folder, data_root, time_limit
+        self.on_start, self.child = on_start, None
 
     def stop(self):
         if self.child is not None:
@@ -140,9 +139,9 @@ class Session:
             event = self.child.next(started + limit)
             kind = event.get("event")
             if kind in ("overran", "died"):
-                why = (f"still running after {limit:g} s: an endless loop? (stopped)" if kind == "overran"
-                       else f"the checker's process died (exit {self.child.process.poll()}): "
-                            f"{self.child.tail()}")
+                why = (f"still running after {limit:g} s: an endless loop? (stopped)"
+                       if kind == "overran" else f"the checker's process died (exit "
+                       f"{self.child.process.poll()}): {self.child.tail()}")
                 return {"status": "wrong", "diagnosis": why, "stopped": True}
             if kind == "case" and event.get("key") == key:
                 cases.append(_decoded(event))
@@ -152,8 +151,6 @@ class Session:
 
 def _decoded(event: dict) -> dict:
     """A case's result as the child sent it, its outputs decoded."""
-    from .values import decode
-
     try:
         return {k: decode(v) if k == "outputs" else str(v) for k, v in event.items()
                 if k not in ("event", "key")}
@@ -177,20 +174,25 @@ def check(folder: Path | str, only=None, data_root: Path | str = "data",
                        f"`compare exercises new {folder}`")
     exercises = [BY_NUMBER[n] for n in sorted(set(only))] if only else list(EXERCISES)
     titles = {e.key: (e.number, e.title) for e in exercises} | {FINAL: (FINAL, FINAL_TITLE)}
-    rows: list[Row] = []
-    session = Session(folder, data_root, time_limit,
-                      lambda key: on_start and key in titles and on_start(*titles[key]))
-    threading.Thread(target=warm, args=([*titles][:-1] + ([] if only else [FINAL]), str(data_root)),
+    keys, rows = [e.key for e in exercises], []
+
+    def starting(key):
+        if on_start and key in titles:
+            on_start(*titles[key])
+
+    def record(row: Row):
+        rows.append(row)
+        if on_row:
+            on_row(row)
+
+    session = Session(folder, data_root, time_limit, starting)
+    threading.Thread(target=warm, args=(keys + [FINAL] * (not only), str(data_root)),
                      daemon=True).start()
     try:
-        for key, result, seconds in session.run(e.key for e in exercises):
-            rows.append(_row(titles[key][0], titles[key][1], result, seconds))
-            if on_row:
-                on_row(rows[-1])
+        for key, result, seconds in session.run(keys):
+            record(_row(*titles[key], result, seconds))
         if not only:
-            rows.append(_final(session, rows))
-            if on_row:
-                on_row(rows[-1])
+            record(_final(session, rows))
     finally:
         session.stop()
     return rows

@@ -1,13 +1,11 @@
 """The process that runs a student's code and sends back values only, never a verdict.
 
-check.Child starts it with the copy's folder, the project root, the MNIST root and the read
-end of a pipe that only the grader holds open. It forks a watchdog that kills its process
-group (itself and anything the student's code starts) once that pipe closes, as it does when
-the grader exits in any way, SIGKILL included, and asks for SIGKILL when its parent dies. It
-reads JSON lists of check keys on stdin and writes JSON lines to stdout: {"event": "ready"},
-then for each key a "case" event per case (its outputs, or what it raised) and an "end" event.
-The student's prints go to stderr and its input() reads nothing. Nothing imports scratchnet
-before the copy is first on sys.path.
+It runs in a process group of its own, with a watchdog that kills the group (the student's
+code's processes included) once the pipe only the grader holds open closes, as it does however
+the grader exits, and SIGKILL on its parent's death. On stdin: JSON lists of check keys; on
+stdout, JSON lines: "ready", then per key a "case" per case (outputs, or what it raised) and an
+"end". The student's prints go to stderr. Nothing imports scratchnet before the copy is on
+sys.path.
 """
 from __future__ import annotations
 

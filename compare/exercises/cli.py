@@ -1,10 +1,6 @@
-"""`compare exercises new | check | grade`: the exercises' command line, and a class's grading.
-
-`grade` checks each submission as `check` does, in child processes of its own, `jobs` at a
-time, so one that breaks, hangs or forges changes only its own rows; the truths are computed
-once. When all are graded it writes, each file whole or not at all, grades.csv (student ×
-exercise) and feedback/STUDENT.txt, or with --format gradescope Gradescope's results.json
-(OUT/results.json for one submission, OUT/STUDENT/results.json for several).
+"""`compare exercises new | check | grade`: the exercises' command line, and a class's grading:
+each submission checked as `check` does, `jobs` at a time, so one that breaks, hangs or forges
+changes only its own rows; the results are written, each file whole, once all are graded.
 """
 from __future__ import annotations
 
@@ -32,8 +28,9 @@ FOLDER = click.argument("folder", default="exercises", required=False,
 DATA = click.option("--data", "data_root", default="data", show_default=True,
                     type=click.Path(file_okay=False, path_type=Path),
                     help="folder holding MNIST/raw (exercise 10 and the last check read it)")
-TIME_LIMIT = click.option("--time-limit", type=FiniteFloatRange(1, 600), default=DEFAULT_TIME_LIMIT,
-                          show_default=True, help="seconds each exercise may run before it is stopped")
+TIME_LIMIT = click.option("--time-limit", type=FiniteFloatRange(1, 600), show_default=True,
+                          default=DEFAULT_TIME_LIMIT,
+                          help="seconds each exercise may run before it is stopped")
 
 
 @click.group(name="exercises")
@@ -57,7 +54,8 @@ def new(folder, force, quiet):
     except CopyError as err:
         raise click.UsageError(str(err)) from None
     except OSError as err:
-        raise click.UsageError(f"cannot write the copy in {folder}: {err.strerror or err}") from None
+        raise click.UsageError(f"cannot write the copy in {folder}: "
+                               f"{err.strerror or err}") from None
     except SourceError as err:
         raise click.ClickException(f"an exercise names a function that is gone: {err}; "
                                    "update compare/exercises/table.py") from None
@@ -84,7 +82,7 @@ def check(folder, only, data_root, time_limit, quiet):
 
     try:
         rows = check_copy(folder, only, data_root, time_limit,
-                          on_start=lambda number, title: progress(f"checking {number}: {title} ..."),
+                          on_start=lambda n, title: progress(f"checking {n}: {title} ..."),
                           on_row=lambda row: progress(f"    {row.status} ({row.seconds:.1f} s)"))
     except NotACopy as err:
         raise click.UsageError(str(err)) from None
@@ -114,7 +112,8 @@ def grade(submissions, out, fmt, data_root, time_limit, jobs, quiet):
         raise click.UsageError(str(err)) from None
     with click.progressbar(length=len(submissions), label="grading", show_pos=True,
                            hidden=quiet) as bar:
-        results = grade_all(submissions, data_root, time_limit, jobs, on_done=lambda: bar.update(1))
+        results = grade_all(submissions, data_root, time_limit, jobs,
+                            on_done=lambda: bar.update(1))
     for path in (write_gradescope if fmt == "gradescope" else write_csv)(results, out):
         click.echo(path)
 
@@ -125,8 +124,8 @@ def _cell(error) -> str:
 
 def _notes(r: Row, indent: int) -> list[str]:
     """The first failing case, the diagnosis and the detail beneath a row, wrapped."""
-    texts = [r.case and f"first failing case: {r.case}", r.diagnosis and f"diagnosis: {r.diagnosis}",
-             r.detail]
+    texts = [r.case and f"first failing case: {r.case}",
+             r.diagnosis and f"diagnosis: {r.diagnosis}", r.detail]
     return [line for text in texts if text for line in textwrap.wrap(
         text, 100, initial_indent=" " * indent, subsequent_indent=" " * (indent + 2))]
 
@@ -137,7 +136,8 @@ def format_rows(rows) -> str:
     lines = [f"{'#':>2}  {'exercise':<{width}}  {'status':<15}  worst error"]
     for r in rows:
         number = r.number if isinstance(r.number, int) else "—"
-        lines += [f"{number:>2}  {r.title:<{width}}  {r.status:<15}  {_cell(r.error)}", *_notes(r, 6)]
+        lines.append(f"{number:>2}  {r.title:<{width}}  {r.status:<15}  {_cell(r.error)}")
+        lines += _notes(r, 6)
     return "\n".join(lines)
 
 
@@ -201,8 +201,8 @@ def write_csv(results: dict, out: Path) -> list[Path]:
     """grades.csv (student × exercise: status, worst error) and feedback/STUDENT.txt."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student", *(f"{e.number} {k}" for e in EXERCISES for k in ("status", "worst error")),
-                     "last check", "exercises passed"])
+    columns = [f"{e.number} {k}" for e in EXERCISES for k in ("status", "worst error")]
+    writer.writerow(["student", *columns, "last check", "exercises passed"])
     for name, (folder, rows, _) in results.items():
         writer.writerow([name, *(c for r in rows[:-1] for c in (r.status, _cell(r.error))),
                          rows[-1].status, sum(r.passed for r in rows[:-1])])
@@ -225,6 +225,7 @@ def gradescope(rows, seconds: float, folder) -> dict:
 
 
 def write_gradescope(results: dict, out: Path) -> list[Path]:
-    return [write_text_atomic(out / "results.json" if len(results) == 1 else out / name / "results.json",
+    """OUT/results.json for one submission, OUT/STUDENT/results.json for several."""
+    return [write_text_atomic((out / name if len(results) > 1 else out) / "results.json",
                               json.dumps(gradescope(rows, seconds, folder.name), indent=1) + "\n")
             for name, (folder, rows, seconds) in results.items()]

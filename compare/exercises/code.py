@@ -1,12 +1,9 @@
-"""The functions a check runs, by qualified name ("Network.backprop", "homework_gd"), wherever
-the code defines them: a student's copy (in the child), the reference, or either with some
-functions overridden (a catalogued mistake, or one exercise's functions swapped in). An
-override of a method comes back as a subclass holding it, so nothing shared is patched.
+"""The functions a check runs, by qualified name, wherever a student's copy or the reference
+defines them, some perhaps overridden (a catalogued mistake, one exercise's functions swapped).
 """
 from __future__ import annotations
 
 import functools
-import importlib
 import importlib.util
 import inspect
 import sys
@@ -68,10 +65,11 @@ class Code:
     def get(self, qualname: str):
         """The class or function, with this code's override of `qualname` or of its methods."""
         obj, head = self.top(qualname), qualname.split(".")[0]
-        methods = {q.split(".", 1)[1]: f for q, f in self.overrides.items() if q.startswith(head + ".")}
+        methods = {q.split(".", 1)[1]: f for q, f in self.overrides.items()
+                   if q.startswith(head + ".")}
         if not methods:
             return self.overrides.get(qualname, obj)
-        return type(obj.__name__, (obj,), {
+        return type(obj.__name__, (obj,), {         # a subclass: nothing shared is patched
             name: staticmethod(f) if isinstance(inspect.getattr_static(obj, name), staticmethod)
             else f for name, f in methods.items()})
 
@@ -91,10 +89,12 @@ def student(folder: Path, name: str | None = None) -> Code:
             return load(name, folder / "scratchnet")
         import scratchnet
         if folder not in Path(scratchnet.__file__).resolve().parents:
-            raise ImportError(f"`import scratchnet` found {scratchnet.__file__}, not the copy in {folder}")
+            raise ImportError(f"`import scratchnet` found {scratchnet.__file__}, "
+                              f"not the copy in {folder}")
         return scratchnet
 
-    return Code({"scratchnet": package, "problem1": lambda: load(f"{tag}_problem1", folder / PROBLEM1_FILE),
+    return Code({"scratchnet": package,
+                 "problem1": lambda: load(f"{tag}_problem1", folder / PROBLEM1_FILE),
                  "loop": lambda: load(f"{tag}_training_loop", folder / LOOP_FILE)}, folder=folder)
 
 

@@ -7,14 +7,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import textwrap
 from pathlib import Path
 from string import Template
 
 from .source import function_text, locate, replace_bodies, stub
-from .table import AUTOGRAD_RTOL, EXERCISES, LOCKSTEP_BOUND, LOOP_FILE, MARKER, PROBLEM1_FILE, TARGETS
+from .table import (AUTOGRAD_RTOL, EXERCISES, LOCKSTEP_BOUND, LOOP_FILE, MARKER, PROBLEM1_FILE,
+                    TARGETS)
 
 ROOT = Path(__file__).resolve().parents[2]     # the project: scratchnet/, torchnet/, compare/
-PACKAGES = {"scratchnet": ROOT / "scratchnet", "problem1": ROOT / "compare", "loop": ROOT / "compare"}
+PACKAGES = {"scratchnet": ROOT / "scratchnet", "problem1": ROOT / "compare",
+            "loop": ROOT / "compare"}
 FILES = {"problem1": PROBLEM1_FILE, "loop": LOOP_FILE}
 
 PROBLEM1_HEADER = '''\
@@ -34,31 +37,21 @@ import numpy as np
 README = Template("""\
 # Exercises: scratchnet's derivatives and optimizers, by your hand
 
-This folder is a complete copy of `scratchnet` (a fully-connected MNIST network with every
-derivative written by hand in NumPy) in which $count functions have been emptied: each now
-raises `NotImplementedError("Exercise k: ...")`, and a comment or docstring in it states the
-equation to implement, with the shapes. `$problem1` (Problem 1's optimizers) and `$loop` (a
-PyTorch training loop) hold the homework's own code to complete.
-
-Write the exercises in the order below. Later ones use earlier ones, but each is checked on
-its own, against the reference pieces, so a mistake shows up in the exercise that made it.
-Nothing else in this folder holds an answer. The guide, with how to read a diagnosis and the
-catalogue of mistakes, is docs/exercises.md in the project.
-
-## Checking your work
-
-From the project's root folder (where the `compare` command works):
+A copy of `scratchnet` (an MNIST network with every derivative written by hand in NumPy) in
+which $count functions raise `NotImplementedError("Exercise k: ...")`; a comment or docstring
+in each states what to compute, with the shapes. The homework's Problem 1 optimizers and its
+training loop are to complete in `$problem1` and `$loop`. Write the exercises in order: each is
+checked on its own, with the reference pieces around it, so a mistake shows in the exercise
+that made it. The guide, with how to read a row and the catalogue of mistakes, is
+docs/exercises.md in the project. From the project's root folder:
 
     compare exercises check $folder             # every exercise
     compare exercises check $folder --only 3    # just exercise 3
 
-Derivatives are checked against torch autograd in float64, to a relative error of $rtol;
-optimizers step for step against `torch.optim` over 100 steps and more, to $bound. Each row
-says `passed`, `wrong` or `not written yet`, the worst relative error, the first failing case
-and a diagnosis: a known mistake is named when your answer equals it to round-off; otherwise
-the row says where the first wrong number is. Your code runs in its own process with a time
-limit, so an exception or an endless loop only marks that exercise `wrong`. When exercises
-1–8 all pass, a last check trains your whole network in lock-step with PyTorch.
+Derivatives are checked against torch autograd in float64 (relative error $rtol), optimizers
+step for step against `torch.optim` ($bound); a known mistake is named when your answer equals
+it to round-off. An exception or an endless loop marks only its own exercise `wrong`. When
+exercises 1–8 pass, a last check trains your whole network in lock-step with PyTorch.
 
 ## The exercises
 $sections""")
@@ -67,8 +60,6 @@ SECTION = Template("""
 ### $number. $title
 
 Write $what.
-
-$equation
 
 *What it teaches:* $teaches
 
@@ -100,16 +91,17 @@ def readme(folder: str) -> str:
         files: dict[str, list[str]] = {}
         for t in e.targets:
             files.setdefault(where[t.qualname], []).append(f"`{t.qualname}`")
-        tasks = "".join(f"`{t.qualname}`:\n\n" + "".join(f"    {line}\n" for line in t.task.splitlines())
-                        + "\n" for t in e.targets)
+        tasks = "".join(f"`{t.qualname}`:\n\n" + textwrap.indent(t.task, "    ") + "\n\n"
+                        for t in e.targets)
         sections += SECTION.substitute(
             number=e.number, title=e.title[:1].upper() + e.title[1:], tasks=tasks, folder=folder,
             what="; ".join(f"{', '.join(names)} in `{path}`" for path, names in files.items()),
-            equation=e.equation, teaches=e.teaches)
+            teaches=e.teaches)
     return README.substitute(
         count=sum(len(e.targets) for e in EXERCISES if e.in_scratchnet), problem1=PROBLEM1_FILE,
         loop=LOOP_FILE, folder=folder, sections=sections,
-        rtol=f"{AUTOGRAD_RTOL:.0e}".replace("e-0", "e-"), bound=f"{LOCKSTEP_BOUND:.0e}".replace("e-0", "e-"))
+        rtol=f"{AUTOGRAD_RTOL:.0e}".replace("e-0", "e-"),       # 1e-9, not 1e-09
+        bound=f"{LOCKSTEP_BOUND:.0e}".replace("e-0", "e-"))
 
 
 def build(folder: str = "exercises") -> dict[str, bytes]:
@@ -131,20 +123,6 @@ def build(folder: str = "exercises") -> dict[str, bytes]:
     return files
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def changed_files(folder: Path) -> list[str]:
-    """Files of an earlier copy that differ from what was generated, or were added to scratchnet/."""
-    recorded = json.loads((folder / MARKER).read_text(encoding="utf-8"))["files"]
-    added = [p.relative_to(folder).as_posix() for p in (folder / "scratchnet").rglob("*")
-             if p.is_file() and "__pycache__" not in p.parts]
-    return sorted({rel for rel in added if rel not in recorded} | {
-        rel for rel, digest in recorded.items()
-        if not (folder / rel).is_file() or _digest((folder / rel).read_bytes()) != digest})
-
-
 def check_folder(folder: Path, force: bool) -> None:
     """Raise CopyError unless `folder` may be written into."""
     resolved = folder.resolve()
@@ -152,18 +130,22 @@ def check_folder(folder: Path, force: bool) -> None:
                                for p in (ROOT / "scratchnet", ROOT / "torchnet", ROOT / "compare")):
         raise CopyError(f"{folder} is part of the project itself; give a folder of its own, "
                         "such as exercises/")
-    if force or not resolved.exists():
+    if force or not resolved.exists() or resolved.is_dir() and not any(resolved.iterdir()):
         return
-    if not resolved.is_dir():
-        raise CopyError(f"{folder} exists and is not a folder")
-    if any(resolved.iterdir()) and not (resolved / MARKER).is_file():
-        raise CopyError(f"{folder} is not empty and is not an exercise copy; give a new or empty "
-                        "folder, or --force to write the copy into it anyway")
-    changed = changed_files(resolved) if (resolved / MARKER).is_file() else []
+    if not (resolved / MARKER).is_file():
+        raise CopyError(f"{folder} is not an exercise copy, nor an empty folder; give a new or "
+                        "empty folder, or --force to write the copy into it anyway")
+    recorded = json.loads((resolved / MARKER).read_text(encoding="utf-8"))["files"]
+    present = {p.relative_to(resolved).as_posix() for p in (resolved / "scratchnet").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    changed = sorted(present - set(recorded) | {
+        rel for rel, digest in recorded.items() if not (resolved / rel).is_file()
+        or hashlib.sha256((resolved / rel).read_bytes()).hexdigest() != digest})
     if changed:
-        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-        raise CopyError(f"{folder} holds work: {shown} changed since the copy was made. Writing a "
-                        "new copy would overwrite it; give another folder, or --force to start over")
+        more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        raise CopyError(f"{folder} holds work: {', '.join(changed[:5])}{more} changed since the "
+                        "copy was made. Writing a new copy would overwrite it; give another "
+                        "folder, or --force to start over")
 
 
 def write(folder: Path | str, force: bool = False) -> dict[str, bytes]:
@@ -171,7 +153,7 @@ def write(folder: Path | str, force: bool = False) -> dict[str, bytes]:
     folder = Path(folder)
     check_folder(folder, force)
     files = build(folder.as_posix())
-    marker = {"files": {rel: _digest(data) for rel, data in sorted(files.items())}}
+    marker = {"files": {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}}
     shutil.rmtree(folder / "scratchnet", ignore_errors=True)   # files the source no longer has
     for rel, data in {**files, MARKER: (json.dumps(marker, indent=1) + "\n").encode()}.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,5 @@
-"""Find functions by qualified name in source text, and empty their bodies (ast and tokenize).
-
-Every line outside an emptied body, comments included, stays byte-identical, and nothing of a
-removed body survives, not even a comment after its last statement.
-"""
+"""Find functions by qualified name in source text, and empty their bodies: every other line
+stays byte-identical, and nothing of a body survives, not even a comment after its end."""
 from __future__ import annotations
 
 import ast
@@ -116,8 +113,8 @@ def stub(number: int, qualname: str, title: str, task: str):
     """The body of an emptied exercise function: the task, then NotImplementedError."""
     def body(span: Span) -> str:
         if span.has_docstring:
-            intro = "".join(f"# {line}\n" if line else "#\n"
-                            for line in [f"Exercise {number}: write this body.", *task.splitlines()])
+            lines = [f"Exercise {number}: write this body.", *task.splitlines()]
+            intro = "".join(f"# {line}\n" if line else "#\n" for line in lines)
         else:
             intro = f'"""Exercise {number}: {task.strip()}\n"""\n'
         message = f"Exercise {number}: {qualname} is not written yet ({title})"

@@ -9,8 +9,9 @@ the loop can be tried by hand:
     to_vector = transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x.view(-1))])
     train_set = datasets.MNIST("data", train=True, transform=to_vector)
     test_set = datasets.MNIST("data", train=False, transform=to_vector)
-    accuracies = train(Network([784, 30, 10]), DataLoader(train_set, batch_size=10, shuffle=True),
-                       DataLoader(test_set, batch_size=1000), epochs=1, eta=0.01, optimizer_type="SGD")
+    train_loader = DataLoader(train_set, batch_size=10, shuffle=True)
+    accuracies = train(Network([784, 30, 10]), train_loader, DataLoader(test_set, batch_size=1000),
+                       epochs=1, eta=0.01, optimizer_type="SGD")
 """
 from __future__ import annotations
 
