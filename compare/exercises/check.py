@@ -1,26 +1,29 @@
-"""`compare exercises check`: grade a student's copy, its code in a child process, with time limits.
-
-The child (compare.exercises.child) imports the student's copy and sends back
-the outputs of every case; the rows are computed here (checks.judge), so the
-student's code cannot touch them. Each check gets `time_limit` seconds from
-its start: past that the child and everything it started are killed, the
-exercise is marked wrong ("endless loop?"), and a new child goes on with the
-exercises left. A child that dies marks its exercise wrong the same way. No
-file is written: the child's stderr is kept in memory for the messages. Rows
-come back in exercise order; the library never prints: pass on_start /
-on_row to follow progress.
+"""`compare exercises check`: the student's code runs in a child process (child.py) that sends
+back outputs; the rows are judged here, out of its reach. A check that overruns its time limit,
+or kills the child, is marked wrong, and a new child goes on. Nothing is written to disk.
 """
 from __future__ import annotations
 
+import collections
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import FINAL, judge, warm
-from .child import Child
 from .table import BY_NUMBER, EXERCISES, MARKER
+from .values import decode
 
+ROOT = Path(__file__).resolve().parents[2]
+BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
+        "from compare.exercises.child import main; main()")
 DEFAULT_TIME_LIMIT = 30.0      # seconds per exercise; a complete copy needs a few
 STARTUP = 60.0                 # seconds the child may take to import torch and begin
 FINAL_TITLE = "whole network vs torchnet, lock-step"
@@ -46,137 +49,162 @@ class Row:
         return self.status == "passed"
 
 
-def _title(key: str) -> str:
-    return FINAL_TITLE if key == FINAL else next(e.title for e in EXERCISES if e.key == key)
+class Child:
+    """The child process: keys in on stdin, events out on stdout, the end of stderr kept."""
+
+    def __init__(self, folder: Path, data_root: Path):
+        read, self.alive = os.pipe()            # the child's watchdog waits for this to close
+        self.process = subprocess.Popen(
+            [sys.executable, "-B", "-c", BOOT, str(folder), str(ROOT), str(data_root), str(read)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=(read,), start_new_session=True)
+        os.close(read)
+        self.events, self.log = queue.Queue(), collections.deque(maxlen=100)
+        self.threads = [threading.Thread(target=self._read, daemon=True), threading.Thread(
+            target=self.log.extend, args=(self.process.stderr,), daemon=True)]
+        for thread in self.threads:
+            thread.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            with contextlib.suppress(ValueError):
+                self.events.put(json.loads(line))
+        self.events.put({"event": "died"})          # its output closed
+
+    def tail(self) -> str:
+        return b"".join(self.log).decode("utf-8", errors="replace").strip()[-400:]
+
+    def next(self, deadline: float) -> dict:
+        try:
+            return self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return {"event": "overran"}
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)   # the child and anything it started
+        except OSError:
+            self.process.kill()
+        self.process.wait()
+        os.close(self.alive)
+        for thread in self.threads:
+            thread.join(timeout=5)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 class Session:
     """Checks run in one child for as long as it lives; a new one after an overrun or a death."""
 
-    def __init__(self, folder: Path, data_root: Path, on_start=None):
-        self.folder, self.data_root, self.on_start, self.child = folder, data_root, on_start, None
+    def __init__(self, folder: Path, data_root: Path, time_limit: float, on_start):
+        self.folder, self.data_root, self.time_limit = folder, data_root, time_limit
+        self.on_start, self.child = on_start, None
 
-    def __enter__(self):
-        self.child = Child(self.folder, self.data_root)     # it starts while the grader does
-        return self
-
-    def __exit__(self, *exc):
-        self._drop()
-
-    def _drop(self):
+    def stop(self):
         if self.child is not None:
             self.child.stop()
             self.child = None
 
-    def run(self, keys, time_limit: float):
-        """Yield (key, row dict, seconds) for each check key, in order."""
+    def run(self, keys, time_limit: float | None = None):
+        """Yield (key, result, seconds) for each check key, in order."""
         pending = list(keys)
         while pending:
-            if self.child is None or not self.child.ready:
-                self.child = self.child or Child(self.folder, self.data_root)
-                event = self.child.next(time.monotonic() + STARTUP)
-                self.child.ready = event["event"] == "ready"
-                if event["event"] != "ready":
-                    why = (f"did not start within {STARTUP:g} s" if event["event"] == "overran"
-                           else "died")
-                    tail = self.child.tail()
-                    self._drop()
-                    for key in pending:
-                        yield key, {"status": "wrong", "diagnosis": f"the checker's process "
-                                                                    f"{why}: {tail}"}, 0.0
+            if self.child is None:
+                self.child = Child(self.folder, self.data_root)
+                event = self.child.next(time.monotonic() + STARTUP)["event"]
+                if event != "ready":
+                    why = f"did not start within {STARTUP:g} s" if event == "overran" else "died"
+                    result = {"status": "wrong", "diagnosis": f"the checker's process {why}: "
+                                                              f"{self.child.tail()}"}
+                    self.stop()
+                    yield from ((key, result, 0.0) for key in pending)
                     return
-            self.child.send(pending)
-            for key, result, seconds in _follow(self.child, pending, self.data_root, time_limit,
-                                                self.on_start):
+            with contextlib.suppress(OSError):      # if it died, its events say so
+                self.child.process.stdin.write((json.dumps(pending) + "\n").encode())
+                self.child.process.stdin.flush()
+            while pending:
+                key, started = pending.pop(0), time.monotonic()
+                self.on_start(key)
+                result = self._result(key, started, time_limit or self.time_limit)
+                yield key, result, time.monotonic() - started
                 if result.get("stopped"):
-                    self._drop()
-                yield key, result, seconds
+                    self.stop()
+                    break
 
-
-def _follow(child, pending, data_root, time_limit, on_start):
-    """The rows of the keys the child runs, in order; stops at the first that overruns or kills it."""
-    while pending:
-        key, started, results = pending[0], time.monotonic(), []
-        if on_start:
-            on_start(key)
+    def _result(self, key: str, started: float, limit: float) -> dict:
+        """The row of one check from the child's events, or why the child was stopped."""
+        cases = []
         while True:
-            event = child.next(started + time_limit)
+            event = self.child.next(started + limit)
             kind = event.get("event")
             if kind in ("overran", "died"):
-                why = (f"still running after {time_limit:g} s: an endless loop? (stopped)"
+                why = (f"still running after {limit:g} s: an endless loop? (stopped)"
                        if kind == "overran" else f"the checker's process died (exit "
-                       f"{child.process.poll()}): {child.tail()}")
-                pending.pop(0)
-                yield key, {"status": "wrong", "diagnosis": why, "stopped": True}, \
-                    time.monotonic() - started
-                return
+                       f"{self.child.process.poll()}): {self.child.tail()}")
+                return {"status": "wrong", "diagnosis": why, "stopped": True}
             if kind == "case" and event.get("key") == key:
-                results.append({k: v for k, v in event.items() if k not in ("event", "key", "index")})
+                cases.append(_decoded(event))
             elif kind == "end" and event.get("key") == key:
-                break
-        pending.pop(0)
-        yield key, judge(key, _decoded(results), str(data_root)), time.monotonic() - started
+                return judge(key, cases, str(self.data_root))
 
 
-def _decoded(results):
-    from .values import decode
-
-    out = []
-    for result in results:
-        try:
-            out.append({k: decode(v) if k == "outputs" else str(v) for k, v in result.items()})
-        except (ValueError, TypeError, KeyError, AttributeError):
-            out.append({"malformed": "the checker's process sent back an unreadable value"})
-    return out
+def _decoded(event: dict) -> dict:
+    """A case's result as the child sent it, its outputs decoded."""
+    try:
+        return {k: decode(v) if k == "outputs" else str(v) for k, v in event.items()
+                if k not in ("event", "key")}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return {"malformed": "the checker's process sent back an unreadable value"}
 
 
-def _row(number, key: str, result: dict, seconds: float = 0.0) -> Row:
+def _row(number, title: str, result: dict, seconds: float) -> Row:
     fields = {k: result.get(k) for k in ("error", "case", "diagnosis", "detail")}
-    return Row(number, _title(key), result["status"], **fields, seconds=seconds)
+    return Row(number, title, result["status"], **fields, seconds=seconds)
 
 
 def check(folder: Path | str, only=None, data_root: Path | str = "data",
           time_limit: float = DEFAULT_TIME_LIMIT, on_start=None, on_row=None) -> list[Row]:
-    """Grade the copy in `folder`: one Row per exercise (those in `only`, or all), then the last check.
-
-    The last, whole-network check runs when all exercises are checked and
-    exercises 1–8 pass; otherwise its row says "not run".
-    """
+    """One Row per exercise (those in `only`, or all), then the last check's, which runs only
+    when all are checked and exercises 1–8 pass. on_start(number, title) and on_row(row)
+    follow the progress."""
     folder, data_root = Path(folder).resolve(), Path(data_root).resolve()
     if not (folder / "scratchnet").is_dir() or not (folder / MARKER).is_file():
         raise NotACopy(f"{folder} is not an exercise copy; make one with "
                        f"`compare exercises new {folder}`")
-    numbers = sorted(set(only)) if only else [e.number for e in EXERCISES]
-    by_key = {BY_NUMBER[n].key: n for n in numbers}
-    by_key[FINAL] = FINAL
-    rows: list[Row] = []
+    exercises = [BY_NUMBER[n] for n in sorted(set(only))] if only else list(EXERCISES)
+    titles = {e.key: (e.number, e.title) for e in exercises} | {FINAL: (FINAL, FINAL_TITLE)}
+    keys, rows = [e.key for e in exercises], []
 
-    def record(row: Row) -> None:
+    def starting(key):
+        if on_start and key in titles:
+            on_start(*titles[key])
+
+    def record(row: Row):
         rows.append(row)
         if on_row:
             on_row(row)
 
-    def starting(key):
-        if on_start and key in by_key:
-            on_start(by_key[key], _title(key))
-
-    ahead = [*list(by_key)[:-1], *([] if only else [FINAL])]
-    with Session(folder, data_root, starting) as session:
-        threading.Thread(target=warm, args=(ahead, str(data_root)), daemon=True).start()
-        for key, result, seconds in session.run(list(by_key)[:-1], time_limit):
-            record(_row(by_key[key], key, result, seconds))
+    session = Session(folder, data_root, time_limit, starting)
+    threading.Thread(target=warm, args=(keys + [FINAL] * (not only), str(data_root)),
+                     daemon=True).start()
+    try:
+        for key, result, seconds in session.run(keys):
+            record(_row(*titles[key], result, seconds))
         if not only:
-            record(_final(session, time_limit, rows))
+            record(_final(session, rows))
+    finally:
+        session.stop()
     return rows
 
 
-def _final(session: Session, time_limit: float, rows) -> Row:
+def _final(session: Session, rows) -> Row:
     """The last check's row, naming the exercise that makes it drift apart."""
     if not all(r.passed for r in rows if BY_NUMBER[r.number].in_scratchnet):
         return Row(FINAL, FINAL_TITLE, "not run", detail="runs when exercises 1–8 all pass")
-    [(_, result, seconds)] = session.run([FINAL], time_limit)
+    [(_, result, seconds)] = session.run([FINAL])
     if result.get("drifted") is not None:
-        [(_, why, more)] = session.run([f"culprit {result['drifted']}"], 3 * time_limit)
+        [(_, why, more)] = session.run([f"culprit {result['drifted']}"], 3 * session.time_limit)
         result["diagnosis"] += "; " + why["diagnosis"]
         seconds += more
-    return _row(FINAL, FINAL, result, seconds)
+    return _row(FINAL, FINAL_TITLE, result, seconds)

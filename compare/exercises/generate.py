@@ -1,34 +1,24 @@
-"""`compare exercises new`: write a student's copy of scratchnet with the exercises emptied.
-
-The copy is made from the real source every time, by removing the bodies of
-the functions the exercise table names (source.replace_bodies), so exercises
-never drift from the code they come from. The folder gets:
-
-    scratchnet/             the whole package, importable, exercise bodies emptied
-    problem1_optimizers.py  the homework's three Rosenbrock optimizers, emptied
-    training_loop.py        the homework's training loop to write
-    README.md               the exercises in order, and how to check them
-    .exercises.json         what was generated, with checksums
-
-A folder is only written into when it is new, empty, or an untouched earlier
-copy; anything else (a copy with work in it included) needs force=True.
+"""`compare exercises new`: a student's copy of scratchnet with the exercises emptied, and its
+README. It is made from the real source every time, so it never drifts from the code, and is
+written only into a folder that is new, empty or an untouched earlier copy, unless forced.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
+import textwrap
 from pathlib import Path
+from string import Template
 
-from . import readme
 from .source import function_text, locate, replace_bodies, stub
 from .table import (AUTOGRAD_RTOL, EXERCISES, LOCKSTEP_BOUND, LOOP_FILE, MARKER, PROBLEM1_FILE,
-                    TARGETS, student_file)
+                    TARGETS)
 
 ROOT = Path(__file__).resolve().parents[2]     # the project: scratchnet/, torchnet/, compare/
 PACKAGES = {"scratchnet": ROOT / "scratchnet", "problem1": ROOT / "compare",
             "loop": ROOT / "compare"}
-PROBLEM1_HELPERS = ("homework_grad",)          # kept whole in the student's Problem 1 file
+FILES = {"problem1": PROBLEM1_FILE, "loop": LOOP_FILE}
 
 PROBLEM1_HEADER = '''\
 """Exercise 9: Problem 1's three optimizers, as the homework gives them.
@@ -44,6 +34,39 @@ homework_grad below:
 import numpy as np
 '''
 
+README = Template("""\
+# Exercises: scratchnet's derivatives and optimizers, by your hand
+
+A copy of `scratchnet` (an MNIST network with every derivative written by hand in NumPy) in
+which $count functions raise `NotImplementedError("Exercise k: ...")`; a comment or docstring
+in each states what to compute, with the shapes. The homework's Problem 1 optimizers and its
+training loop are to complete in `$problem1` and `$loop`. Write the exercises in order: each is
+checked on its own, with the reference pieces around it, so a mistake shows in the exercise
+that made it. The guide, with how to read a row and the catalogue of mistakes, is
+docs/exercises.md in the project. From the project's root folder:
+
+    compare exercises check $folder             # every exercise
+    compare exercises check $folder --only 3    # just exercise 3
+
+Derivatives are checked against torch autograd in float64 (relative error $rtol), optimizers
+step for step against `torch.optim` ($bound); a known mistake is named when your answer equals
+it to round-off. An exception or an endless loop marks only its own exercise `wrong`. When
+exercises 1–8 pass, a last check trains your whole network in lock-step with PyTorch.
+
+## The exercises
+$sections""")
+
+SECTION = Template("""
+### $number. $title
+
+Write $what.
+
+*What it teaches:* $teaches
+
+$tasks
+Check it: `compare exercises check $folder --only $number`
+""")
+
 
 class CopyError(Exception):
     """The folder cannot be written into (the message says why and what to do)."""
@@ -54,109 +77,75 @@ def real_file(target) -> Path:
     return locate(PACKAGES[target.source], target.qualname, target.module)
 
 
-def _stub(exercise, target):
-    return stub(exercise.number, target.qualname, exercise.title, target.task)
-
-
 def where_students_write() -> dict[str, str]:
     """qualname -> the file of the copy it is written in (following moved functions)."""
-    where = {}
-    for _, target in TARGETS:
-        if target.source == "scratchnet":
-            rel = real_file(target).relative_to(PACKAGES["scratchnet"]).as_posix()
-            where[target.qualname] = f"scratchnet/{rel}"
-        else:
-            where[target.qualname] = student_file(target)
-    return where
+    return {t.qualname: FILES.get(t.source) or
+            "scratchnet/" + real_file(t).relative_to(PACKAGES["scratchnet"]).as_posix()
+            for _, t in TARGETS}
 
 
-def scratchnet_files() -> dict[str, bytes]:
-    """Every file of the scratchnet package, exercise bodies emptied."""
-    package = PACKAGES["scratchnet"]
-    by_file: dict[Path, dict] = {}
-    for exercise, target in TARGETS:
-        if target.source == "scratchnet":
-            by_file.setdefault(real_file(target), {})[target.qualname] = _stub(exercise, target)
-    files = {}
-    for path in sorted(package.rglob("*")):
-        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
-            continue
-        rel = "scratchnet/" + path.relative_to(package).as_posix()
-        if path in by_file:
-            text, _ = replace_bodies(path.read_text(encoding="utf-8"), by_file[path], rel)
-            files[rel] = text.encode("utf-8")
-        else:
-            files[rel] = path.read_bytes()
-    return files
+def readme(folder: str) -> str:
+    """The copy's README.md: the exercises in order, what to write where, and how to check it."""
+    where, sections = where_students_write(), ""
+    for e in EXERCISES:
+        files: dict[str, list[str]] = {}
+        for t in e.targets:
+            files.setdefault(where[t.qualname], []).append(f"`{t.qualname}`")
+        tasks = "".join(f"`{t.qualname}`:\n\n" + textwrap.indent(t.task, "    ") + "\n\n"
+                        for t in e.targets)
+        sections += SECTION.substitute(
+            number=e.number, title=e.title[:1].upper() + e.title[1:], tasks=tasks, folder=folder,
+            what="; ".join(f"{', '.join(names)} in `{path}`" for path, names in files.items()),
+            teaches=e.teaches)
+    return README.substitute(
+        count=sum(len(e.targets) for e in EXERCISES if e.in_scratchnet), problem1=PROBLEM1_FILE,
+        loop=LOOP_FILE, folder=folder, sections=sections,
+        rtol=f"{AUTOGRAD_RTOL:.0e}".replace("e-0", "e-"),       # 1e-9, not 1e-09
+        bound=f"{LOCKSTEP_BOUND:.0e}".replace("e-0", "e-"))
 
 
-def problem1_file() -> str:
-    """The homework's three optimizers, emptied, and the Rosenbrock gradient to try them on."""
-    parts = []
-    for exercise, target in TARGETS:
-        if target.source == "problem1":
-            text = function_text(real_file(target).read_text(encoding="utf-8"), target.qualname)
-            parts.append(replace_bodies(text, {target.qualname: _stub(exercise, target)},
-                                        PROBLEM1_FILE)[0])
-    source_path = real_file(next(t for _, t in TARGETS if t.source == "problem1"))
-    for name in PROBLEM1_HELPERS:
-        parts.append(function_text(source_path.read_text(encoding="utf-8"), name))
-    return PROBLEM1_HEADER + "\n\n" + "\n\n".join(parts)
-
-
-def loop_file() -> str:
-    """The reference training loop with `train` emptied."""
-    bodies = {t.qualname: _stub(e, t) for e, t in TARGETS if t.source == "loop"}
-    path = real_file(next(t for _, t in TARGETS if t.source == "loop"))
-    return replace_bodies(path.read_text(encoding="utf-8"), bodies, LOOP_FILE)[0]
-
-
-def build(folder_name: str = "exercises") -> dict[str, bytes]:
+def build(folder: str = "exercises") -> dict[str, bytes]:
     """Every file of a fresh copy, by path relative to the folder."""
-    files = scratchnet_files()
-    files[PROBLEM1_FILE] = problem1_file().encode("utf-8")
-    files[LOOP_FILE] = loop_file().encode("utf-8")
-    text = readme.render(folder_name, where_students_write(), AUTOGRAD_RTOL, LOCKSTEP_BOUND)
-    files["README.md"] = text.encode("utf-8")
+    stubs: dict[Path, dict] = {}
+    for e, t in TARGETS:
+        stubs.setdefault(real_file(t), {})[t.qualname] = stub(e.number, t.qualname, e.title, t.task)
+    emptied = {path: replace_bodies(path.read_text(encoding="utf-8"), bodies, path.name)[0]
+               for path, bodies in stubs.items()}
+    package = PACKAGES["scratchnet"]
+    files = {"scratchnet/" + p.relative_to(package).as_posix():
+             emptied[p].encode("utf-8") if p in emptied else p.read_bytes()
+             for p in sorted(package.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    problem1, loop = (real_file(next(t for _, t in TARGETS if t.source == s)) for s in FILES)
+    parts = [function_text(emptied[problem1], name) for name in [*stubs[problem1], "homework_grad"]]
+    files[PROBLEM1_FILE] = (PROBLEM1_HEADER + "\n\n" + "\n\n".join(parts)).encode("utf-8")
+    files[LOOP_FILE] = emptied[loop].encode("utf-8")
+    files["README.md"] = readme(folder).encode("utf-8")
     return files
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def changed_files(folder: Path) -> list[str]:
-    """Files of an earlier copy that differ from what was generated (or were added)."""
-    recorded = json.loads((folder / MARKER).read_text(encoding="utf-8"))["files"]
-    changed = [rel for rel, digest in recorded.items()
-               if not (folder / rel).is_file() or _digest((folder / rel).read_bytes()) != digest]
-    added = [p.relative_to(folder).as_posix() for p in (folder / "scratchnet").rglob("*")
-             if p.is_file() and "__pycache__" not in p.parts
-             and p.relative_to(folder).as_posix() not in recorded]
-    return sorted(changed + added)
 
 
 def check_folder(folder: Path, force: bool) -> None:
     """Raise CopyError unless `folder` may be written into."""
     resolved = folder.resolve()
-    for protected in (ROOT, *(ROOT / name for name in ("scratchnet", "torchnet", "compare"))):
-        if resolved == protected or protected in resolved.parents and protected != ROOT:
-            raise CopyError(f"{folder} is part of the project itself; give a folder of its own, "
-                            "such as exercises/")
-    if not resolved.exists() or force:
-        return
-    if not resolved.is_dir():
-        raise CopyError(f"{folder} exists and is not a folder")
-    if not any(resolved.iterdir()):
+    if resolved == ROOT or any(p == resolved or p in resolved.parents
+                               for p in (ROOT / "scratchnet", ROOT / "torchnet", ROOT / "compare")):
+        raise CopyError(f"{folder} is part of the project itself; give a folder of its own, "
+                        "such as exercises/")
+    if force or not resolved.exists() or resolved.is_dir() and not any(resolved.iterdir()):
         return
     if not (resolved / MARKER).is_file():
-        raise CopyError(f"{folder} is not empty and is not an exercise copy; give a new or empty "
-                        "folder, or --force to write the copy into it anyway")
-    changed = changed_files(resolved)
+        raise CopyError(f"{folder} is not an exercise copy, nor an empty folder; give a new or "
+                        "empty folder, or --force to write the copy into it anyway")
+    recorded = json.loads((resolved / MARKER).read_text(encoding="utf-8"))["files"]
+    present = {p.relative_to(resolved).as_posix() for p in (resolved / "scratchnet").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    changed = sorted(present - set(recorded) | {
+        rel for rel, digest in recorded.items() if not (resolved / rel).is_file()
+        or hashlib.sha256((resolved / rel).read_bytes()).hexdigest() != digest})
     if changed:
-        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-        raise CopyError(f"{folder} holds work: {shown} changed since the copy was made. Writing a "
-                        "new copy would overwrite it; give another folder, or --force to start over")
+        more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        raise CopyError(f"{folder} holds work: {', '.join(changed[:5])}{more} changed since the "
+                        "copy was made. Writing a new copy would overwrite it; give another "
+                        "folder, or --force to start over")
 
 
 def write(folder: Path | str, force: bool = False) -> dict[str, bytes]:
@@ -164,13 +153,9 @@ def write(folder: Path | str, force: bool = False) -> dict[str, bytes]:
     folder = Path(folder)
     check_folder(folder, force)
     files = build(folder.as_posix())
+    marker = {"files": {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}}
     shutil.rmtree(folder / "scratchnet", ignore_errors=True)   # files the source no longer has
-    for rel, data in files.items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    marker = {"generator": "compare exercises new",
-              "exercises": [e.title for e in EXERCISES],
-              "files": {rel: _digest(data) for rel, data in sorted(files.items())}}
-    (folder / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
+    for rel, data in {**files, MARKER: (json.dumps(marker, indent=1) + "\n").encode()}.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
     return files

@@ -1,21 +1,14 @@
-"""The exercises, in order: the single source of truth for names, equations and order.
+"""The exercises in order: the functions a student writes (by qualified name, as the real
+source defines them) and their tasks; the copy, its README and the checks follow this table.
 
-Each exercise names the functions a student writes (by qualified name, as
-they are defined in the real source) and the equation each must implement.
-The generator empties exactly these functions, the README and the guide list
-them from here, and the checker runs one check per exercise key.
-
-A Target's `source` says where the real function lives: "scratchnet" (any
-module of the scratchnet package; `module` is where it is today and is
-searched first), "problem1" (the homework's Problem 1 code, transcribed in
-compare/) or "loop" (the reference training loop in this package). The
-student writes it in `student_file`, a path relative to the exercise folder.
+A Target's `source` is where the real function lives: "scratchnet" (`module` is where it is
+today, searched first), "problem1" (compare/reference.py) or "loop" (training_loop.py here).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-AUTOGRAD_RTOL = 1e-10   # compare gradcheck's bound on backprop vs autograd: same float64 sums, reordered
+AUTOGRAD_RTOL = 1e-10   # compare gradcheck's bound on backprop vs autograd: same sums, reordered
 LOCKSTEP_BOUND = 1e-9   # compare lockstep's bound on weights after 1,000 float64 steps
 
 PROBLEM1_FILE = "problem1_optimizers.py"
@@ -30,10 +23,6 @@ class Target:
     module: str             # the file it lives in today, relative to its package
     task: str               # the equation to implement, with shapes (goes into the copy)
 
-    @property
-    def name(self) -> str:
-        return self.qualname.rsplit(".", 1)[-1]
-
 
 @dataclass(frozen=True)
 class Exercise:
@@ -41,23 +30,11 @@ class Exercise:
     key: str                # names its check (compare.exercises.checks)
     title: str
     targets: tuple          # of Target
-    equation: str           # the README's one-paragraph statement
     teaches: str            # why it is worth writing
-
-    @property
-    def student_files(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(student_file(t) for t in self.targets))
 
     @property
     def in_scratchnet(self) -> bool:
         return all(t.source == "scratchnet" for t in self.targets)
-
-
-def student_file(target: Target) -> str:
-    """Where the student writes a target, relative to the exercise folder."""
-    if target.source == "scratchnet":
-        return f"scratchnet/{target.module}"
-    return PROBLEM1_FILE if target.source == "problem1" else LOOP_FILE
 
 
 def _t(qualname, source, module, *lines):
@@ -75,9 +52,7 @@ EXERCISES = (
         _t("relu_prime", "scratchnet", "activations.py",
            "relu′(z) = 1 where z > 0, else 0 (0 at the kink z = 0, as torch's autograd).",
            "z, a: (N, n) -> f′: (N, n), floats of z's dtype (not booleans)."),
-    ), "f′(z) for sigmoid, tanh and ReLU, from z and a = f(z): σ′ = a(1 − a), "
-       "tanh′ = 1 − a², relu′ = [z > 0].",
-       "f′ is the factor BP2 multiplies by in every layer; taking it from a = f(z), which "
+    ), "f′ is the factor BP2 multiplies by in every layer; taking it from a = f(z), which "
        "the forward pass already has, is what PyTorch's own backward functions do."),
     Exercise(2, "costs", "the output error δ_L (BP1)", (
         _t("CrossEntropy.value_and_delta", "scratchnet", "costs.py",
@@ -90,9 +65,7 @@ EXERCISES = (
            "Return (C, δ_L) for C = (1/N) Σ_i ½‖σ(z_i) − onehot(y_i)‖²:",
            "  δ_L = (a − onehot(y)) ⊙ σ′(z_L) / N,  a = σ(z_L)",
            "z: (N, C), y: (N,) -> (float, (N, C))."),
-    ), "BP1: C and δ_L = ∂C/∂z_L for cross-entropy, (softmax(z) − onehot(y))/N, computed "
-       "stably, and for the quadratic cost, (a − y) ⊙ σ′(z)/N.",
-       "Where the batch mean's 1/N enters backprop, why softmax needs its shift, and why the "
+    ), "Where the batch mean's 1/N enters backprop, why softmax needs its shift, and why the "
        "quadratic cost learns slowly when its output saturates."),
     Exercise(3, "backprop", "backpropagation (BP1–BP4)", (
         _t("Network.backprop", "scratchnet", "network.py",
@@ -106,19 +79,14 @@ EXERCISES = (
            "       batch norm: self.norms[l].backward(…) after it (gives ∂γ_l, ∂β_l too)",
            "  BP3  ∂C/∂b_l = Σ_samples δ_l                                      (n_l,)",
            "  BP4  ∂C/∂W_l = δ_lᵀ a_{l−1}                                       (n_l, n_{l−1})"),
-    ), "Network.backprop: from BP1's δ_L, BP2 down the layers (δ_l = (δ_{l+1}W_{l+1}) ⊙ "
-       "f′(z_l), with dropout and batch norm in their places), BP3 and BP4 for every "
-       "parameter, on a whole batch at once (rows are samples).",
-       "The four equations of backpropagation as matrix products over a batch: where each "
+    ), "The four equations of backpropagation as matrix products over a batch: where each "
        "transpose goes, and what loss.backward() does for you in PyTorch."),
     Exercise(4, "dropout", "dropout's backward step", (
         _t("dropout_backward", "scratchnet", "layers.py",
            "Inverted dropout's forward is a ⊙ mask; mask holds 0 for a dropped unit and",
            "1/(1 − p) for a kept one. Return ∂C/∂a from grad = ∂C/∂(a ⊙ mask).",
            "grad, mask: (N, n) -> (N, n)."),
-    ), "∂C/∂a = ∂C/∂(a ⊙ mask) ⊙ mask, with the very mask (and its 1/(1 − p)) the forward "
-       "pass drew.",
-       "A layer that multiplies by a constant has that constant as its derivative; "
+    ), "A layer that multiplies by a constant has that constant as its derivative; "
        "inverted dropout's rescaling travels backwards too."),
     Exercise(5, "batchnorm", "batch norm's backward step", (
         _t("BatchNorm.backward", "scratchnet", "layers.py",
@@ -129,9 +97,7 @@ EXERCISES = (
            "∂C/∂z = g/√(σ² + ε); in training mode they depend on every row of z and",
            "∂C/∂z = (N g − Σ_samples g − x̂ Σ_samples(g ⊙ x̂)) / (N √(σ² + ε)).",
            "grad_out: (N, n) -> ((N, n), (n,), (n,))."),
-    ), "∂C/∂z, ∂C/∂γ, ∂C/∂β of batch normalization, in training mode (batch statistics, "
-       "which depend on z) and in evaluation mode (running statistics, constants).",
-       "Differentiating through statistics of the batch itself: every sample's gradient "
+    ), "Differentiating through statistics of the batch itself: every sample's gradient "
        "depends on every other sample's."),
     Exercise(6, "sgd", "SGD's step (momentum, dampening, Nesterov, weight decay)", (
         _t("SGD._update", "scratchnet", "optim.py",
@@ -142,9 +108,7 @@ EXERCISES = (
            "  if μ ≠ 0: b ← g at the first step (buffer None), else b ← μb + (1 − τ)g",
            "            g ← g + μb if self.nesterov, else g ← b",
            "  θ ← θ − γg                                   (γ = self.lr)"),
-    ), "torch.optim.SGD's documented algorithm: g ← g + λθ; b ← g at the first step, then "
-       "b ← μb + (1 − τ)g; g ← g + μb (Nesterov) or b; θ ← θ − γg.",
-       "Momentum, dampening, Nesterov's look-ahead and coupled weight decay, each in its "
+    ), "Momentum, dampening, Nesterov's look-ahead and coupled weight decay, each in its "
        "place, exactly as torch.optim.SGD orders them."),
     Exercise(7, "adam", "Adam's step (bias correction; ε outside or inside the root)", (
         _t("Adam._update", "scratchnet", "optim.py",
@@ -155,17 +119,14 @@ EXERCISES = (
            "  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)",
            "  θ ← θ − γ m̂ / (√v̂ + ε)          (torch.optim.Adam)",
            "  θ ← θ − γ m̂ / √(v̂ + ε)          (self.eps_inside_sqrt: the homework's Adam)"),
-    ), "torch.optim.Adam: moments, bias correction m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), "
-       "θ ← θ − γ m̂/(√v̂ + ε); and the homework's variant with ε inside the root.",
-       "Why Adam's first steps need bias correction, and that ε's place changes the "
+    ), "Why Adam's first steps need bias correction, and that ε's place changes the "
        "algorithm near a minimum, where v̂ is small."),
     Exercise(8, "steplr", "StepLR", (
         _t("StepLR.step", "scratchnet", "optim.py",
            "Called once at the end of every epoch: after e calls the optimizer's lr is",
            "lr₀ γ^⌊e / step_size⌋ (torch.optim.lr_scheduler.StepLR): multiply",
            "self.optimizer.lr by self.gamma every step_size calls."),
-    ), "lr = lr₀ γ^⌊epoch/step_size⌋, changed on the optimizer once per epoch.",
-       "A schedule is state kept next to the optimizer; off-by-one errors show as a "
+    ), "A schedule is state kept next to the optimizer; off-by-one errors show as a "
        "decay one epoch early or late."),
     Exercise(9, "problem1", "the homework's Rosenbrock optimizers (Problem 1)", (
         _t("homework_gd", "problem1", "reference.py",
@@ -179,17 +140,13 @@ EXERCISES = (
            "The homework's Adam, at step j = 0, 1, ...: v ← γv + (1 − γ)g, s ← βs + (1 − β)g²,",
            "v̂ = v/(1 − γ^{j+1}), ŝ = s/(1 − β^{j+1}), θ ← θ − η v̂/√(ŝ + ε) (ε inside the root).",
            "Return the trajectory as an (n_epochs + 1, 2) array."),
-    ), "Problem 1's gd, gd_with_mom and adams on a 2-vector: each returns its whole "
-       "trajectory, as the homework's plots need.",
-       "The same three algorithms as exercises 6 and 7, without classes: the heavy ball is "
+    ), "The same three algorithms as exercises 6 and 7, without classes: the heavy ball is "
        "torch's SGD with momentum, and the homework's Adam puts ε inside the root."),
     Exercise(10, "loop", "a PyTorch training loop", (
         _t("train", "loop", "exercises/training_loop.py",
            "See the docstring: one optimizer step per batch, gradients zeroed before each",
            "backward, train() mode for training and eval() mode for testing."),
-    ), "train(network, train_loader, test_loader, epochs, eta, optimizer_type) with the "
-       "homework's optimizers, returning the test accuracy after each epoch.",
-       "The PyTorch dance (zero_grad, forward, loss, backward, step) in its places; the "
+    ), "The PyTorch dance (zero_grad, forward, loss, backward, step) in its places; the "
        "homework's own Problem 3 loop steps the optimizer once per epoch, and its deep net "
        "never learns."),
 )

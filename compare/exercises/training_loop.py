@@ -1,21 +1,17 @@
 """Exercise 10: the homework's training loop, in plain PyTorch.
 
-`train` has the signature of Homework 7's Problem 2 solution. The checker
-runs it on a few hundred MNIST images with an instrumented network and
-optimizer, counts optimizer steps per epoch, watches that gradients are zeroed
-before each backward pass and that train() and eval() modes are set, and
-compares the weights and accuracies with a reference loop's.
-
-`Network` is the homework's network class, here so the loop can be tried by
-hand:
+`train` has the signature of Homework 7's Problem 2 solution; the checker runs it on a few
+hundred MNIST images and counts its calls. `Network` is the homework's network class, here so
+the loop can be tried by hand:
 
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
     to_vector = transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda x: x.view(-1))])
     train_set = datasets.MNIST("data", train=True, transform=to_vector)
     test_set = datasets.MNIST("data", train=False, transform=to_vector)
-    accuracies = train(Network([784, 30, 10]), DataLoader(train_set, batch_size=10, shuffle=True),
-                       DataLoader(test_set, batch_size=1000), epochs=1, eta=0.01, optimizer_type="SGD")
+    train_loader = DataLoader(train_set, batch_size=10, shuffle=True)
+    accuracies = train(Network([784, 30, 10]), train_loader, DataLoader(test_set, batch_size=1000),
+                       epochs=1, eta=0.01, optimizer_type="SGD")
 """
 from __future__ import annotations
 
