@@ -1,13 +1,10 @@
 """Exercise 10's cases: the student's training loop, watched while it runs (in the child).
 
-The loop trains the homework's network (in float64) on the first few hundred
-MNIST images, through DataLoaders as the homework's (over the images as
-vectors), once per optimizer type. A Recorder notes, in order: each pass over either
-loader and each batch it serves, each forward pass with its mode, each
-backward pass (and whether it found .grad already non-zero), each zero_grad
-(of the optimizer or the network) and each optimizer step with its settings;
-and it keeps the weights at the start of every pass and at the end. The child
-sends that record back; loop_verdict.py reads it in the grader's process.
+The loop trains the homework's network in float64 on the first few hundred MNIST images,
+through DataLoaders, once per optimizer type. A Recorder notes in order each pass over a
+loader and each batch it serves, each forward pass with its mode, each backward pass (and
+whether .grad was already non-zero), each zero_grad and each optimizer step with its settings,
+and keeps the weights at the start of every pass; loop_verdict.py reads the record.
 """
 from __future__ import annotations
 
@@ -19,6 +16,7 @@ from pathlib import Path
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
+from .code import reference
 from .grading import Case
 
 TRAIN_IMAGES, TEST_IMAGES, BATCH, TEST_BATCH = 200, 100, 10, 50
@@ -30,9 +28,7 @@ SETTINGS = ("lr", "momentum", "nesterov", "weight_decay", "dampening", "betas")
 @functools.lru_cache(maxsize=4)
 def mnist_head(root: Path, split: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The first n images of a split as float64 vectors in [0, 1], and their labels
-    (read by the reference's own IDX reader: no torchvision to import)."""
-    from .code import reference
-
+    (by the reference's own IDX reader: no torchvision to import)."""
     mnist = importlib.import_module(reference().module("scratchnet").__name__ + ".mnist")
     images, labels = mnist.load_raw(split, root)
     return (torch.from_numpy(images[:n].reshape(n, -1) / 255.0),
@@ -44,7 +40,7 @@ def weights(net) -> list:
 
 
 class Recorder:
-    """Hooks on one network, its parameters and every optimizer; `events` in the order they happen."""
+    """Hooks on a network, its parameters and every optimizer; `events` in the order they happen."""
 
     def __init__(self, net: torch.nn.Module):
         self.net, self.events, self.snapshots = net, [], []
@@ -54,7 +50,7 @@ class Recorder:
                         register_optimizer_step_pre_hook(self._step)]
 
     def _forward(self, module, args):
-        self.events.append(("forward", module.training, torch.is_grad_enabled()))
+        self.events.append(("forward", module.training))
 
     def _backward(self, grad):
         first = self.params[0].grad           # before this backward adds into it
@@ -88,9 +84,6 @@ class Recorder:
             for handle in self.handles:
                 handle.remove()
 
-    def watch(self, loader, name: str):
-        return Watched(loader, self, name)
-
 
 class Watched:
     """A DataLoader that tells the recorder when a pass starts, each batch, and when it ends."""
@@ -115,38 +108,28 @@ class Watched:
         return getattr(self.loader, name)
 
 
-def loaders(root: Path):
+def record(code, optimizer_type: str, epochs: int, eta: float, root: Path) -> dict:
+    """Run code's train() once, watched: what it returned, the events, the weights."""
     from torch.utils.data import DataLoader, TensorDataset
 
-    train = TensorDataset(*mnist_head(root, "train", TRAIN_IMAGES))
-    test = TensorDataset(*mnist_head(root, "test", TEST_IMAGES))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = code.real.module("loop").Network(SIZES).to(torch.float64)
+    recorder = Recorder(net)
     # One shuffled order for every pass: the same batches for student and reference, however
     # many times a loop goes through train_loader (to measure training accuracy, say).
     order = torch.randperm(TRAIN_IMAGES, generator=torch.Generator().manual_seed(0)).tolist()
-    return (DataLoader(train, batch_size=BATCH, sampler=order), DataLoader(test, batch_size=TEST_BATCH))
-
-
-def network(code, seed: int = 0) -> torch.nn.Module:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return code.real.module("loop").Network(SIZES).to(torch.float64)
-
-
-def record(code, optimizer_type: str, epochs: int, eta: float, root: Path) -> dict:
-    """Run code's train() once, watched: what it returned, the events, the weights."""
-    net = network(code)
-    recorder = Recorder(net)
-    train_loader, test_loader = loaders(root)
+    train = DataLoader(TensorDataset(*mnist_head(root, "train", TRAIN_IMAGES)), BATCH,
+                       sampler=order)
+    test = DataLoader(TensorDataset(*mnist_head(root, "test", TEST_IMAGES)), TEST_BATCH)
     with recorder.zero_grads():
-        got = code.get("train")(net, recorder.watch(train_loader, "train"),
-                                recorder.watch(test_loader, "test"), epochs, eta, optimizer_type)
+        got = code.get("train")(net, Watched(train, recorder, "train"),
+                                Watched(test, recorder, "test"), epochs, eta, optimizer_type)
     return {"returned": got, "events": recorder.events, "snapshots": recorder.snapshots,
             "final": weights(net)}
 
 
 def loop_cases(root: Path) -> list[Case]:
-    from .code import reference
-
     cases = []
     for optimizer_type, epochs, eta in RUNS:
         label = (f"optimizer_type {optimizer_type!r}, {epochs} epoch{'s' if epochs > 1 else ''} "

@@ -1,11 +1,8 @@
 """The catalogue of common mistakes, each with the small function that makes it.
 
-An entry has a `name` (what the diagnosis says), a `fix`, and `make(ref)`: from
-the reference function (a method's plain function), the mistaken one. Most wrap
-the reference and change one thing; none reads scratchnet's source text. The
-grader (verdict.py) names a mistake only when its function gives the student's
-outputs on every failing case; the tests plant each by overriding the function
-with it. Exercise 10's are proven by counted calls (loop_verdict.py) instead.
+`make(ref)` turns the reference function (a method's plain function) into the mistaken one,
+without reading scratchnet's source. The grader names a mistake only when its function gives
+the student's outputs on every failing case; exercise 10's are proven by counted calls instead.
 """
 from __future__ import annotations
 
@@ -28,8 +25,8 @@ class Mistake:
 
 
 def _m(key, exercise, functions, name, fix, make):
-    return Mistake(key, exercise, (functions,) if isinstance(functions, str) else functions,
-                   name, fix, make)
+    functions = (functions,) if isinstance(functions, str) else functions
+    return Mistake(key, exercise, functions, name, fix, make)
 
 
 @contextlib.contextmanager
@@ -80,9 +77,8 @@ def _bn_constant_var(ref):
     def backward(self, grad_out, cache):
         dz, dgamma, dbeta = ref(self, grad_out, cache)
         xhat, inv_std, training = cache
-        g = grad_out * self.gamma
-        return (dz + xhat * (g * xhat).sum(axis=0) * inv_std / len(xhat) if training else dz,
-                dgamma, dbeta)
+        extra = xhat * (grad_out * self.gamma * xhat).sum(axis=0) * inv_std / len(xhat)
+        return dz + extra if training else dz, dgamma, dbeta
     return backward
 
 
@@ -150,9 +146,10 @@ MISTAKES = (
                                                    else 1.0 / (1.0 + np.exp(-a)))),
     _m("sigmoid_prime_overflow", 1, "sigmoid_prime", "σ′ as e^−z/(1 + e^−z)², which overflows",
        "for z ≤ −710, e^−z is infinite and the ratio is NaN; σ′ = a(1 − a), from the a you are "
-       "given, is exact for every z", lambda ref: lambda z, a: np.exp(-z) / (1.0 + np.exp(-z)) ** 2),
-    _m("tanh_of_z", 1, "tanh_prime", "tanh′ computed as 1 − z²",
-       "the square belongs to a = tanh(z): tanh′(z) = 1 − a²", lambda ref: lambda z, a: 1.0 - z * z),
+       "given, is exact for every z",
+       lambda ref: lambda z, a: np.exp(-z) / (1.0 + np.exp(-z)) ** 2),
+    _m("tanh_of_z", 1, "tanh_prime", "tanh′ computed as 1 − z²", "the square belongs to "
+       "a = tanh(z): tanh′(z) = 1 − a²", lambda ref: lambda z, a: 1.0 - z * z),
     _m("relu_kink", 1, "relu_prime", "relu′(0) taken as 1",
        "torch's autograd, which the check follows, uses 0 at the kink: [z > 0], not [z ≥ 0]",
        lambda ref: lambda z, a: (z >= 0).astype(z.dtype)),
@@ -183,15 +180,15 @@ MISTAKES = (
        "the units the forward pass dropped get no gradient: apply dropout_backward(…, mask) "
        "to δ_{l+1} W_{l+1} before the ⊙ f′", _no_dropout_backward),
     # 4. dropout
-    _m("mask_not_applied", 4, "dropout_backward", "dropout mask not applied", "the forward pass "
-       "multiplied by the mask, so the backward step does too", lambda ref: lambda grad, mask: grad),
+    _m("mask_not_applied", 4, "dropout_backward", "dropout mask not applied", "the forward "
+       "pass multiplied by the mask, so the backward step does too", lambda ref: lambda g, m: g),
     _m("mask_not_rescaled", 4, "dropout_backward", "dropout mask not rescaled",
        "the mask holds 1/(1 − p) for kept units, not 1: multiply by the mask itself, not by "
        "(mask > 0)", lambda ref: lambda grad, mask: grad * (mask > 0)),
     # 5. batch norm
     _m("bn_constant_stats", 5, "BatchNorm.backward", "batch mean and variance treated as constants",
        "in training mode they depend on every row of z, which adds the terms −Σ g and "
-       "−x̂ Σ(g ⊙ x̂) to N g", lambda ref: lambda self, g, cache: ref(self, g, (*cache[:2], False))),
+       "−x̂ Σ(g ⊙ x̂) to N g", lambda ref: lambda self, g, c: ref(self, g, (*c[:2], False))),
     _m("bn_constant_var", 5, "BatchNorm.backward", "the batch variance treated as a constant",
        "the term −x̂ Σ_samples(g ⊙ x̂), from the variance's dependence on z, is missing",
        _bn_constant_var),
@@ -226,8 +223,9 @@ MISTAKES = (
     _m("steplr_early", 8, "StepLR.step", "StepLR decays one epoch early",
        "after e calls lr = lr₀ γ^⌊e/step_size⌋: the first decay comes after step_size calls, "
        "not at the first", _steplr_early),
-    _m("steplr_not_on_optimizer", 8, "StepLR.step", "the optimizer's lr never changes", "the rate "
-       "the optimizer uses is self.optimizer.lr: multiply that one by γ", lambda ref: lambda self: None),
+    _m("steplr_not_on_optimizer", 8, "StepLR.step", "the optimizer's lr never changes",
+       "the rate the optimizer uses is self.optimizer.lr: multiply that one by γ",
+       lambda ref: lambda self: None),
     # 9. Problem 1
     _m("heavy_ball_average", 9, "homework_gd_with_mom", "momentum as an average",
        "the homework's heavy ball is v ← γv + ∇f(θ), not γv + (1 − γ)∇f(θ)", _heavy_ball_average),
