@@ -27,8 +27,10 @@ def _cases_of(key: str, data_root: str) -> list:
     if key.startswith("culprit "):
         return lockstep.culprit_cases(list(lockstep.SETTINGS)[int(key.split()[1])], root)
     return {"activations": d.activation_cases, "costs": d.cost_cases, "backprop": d.backprop_cases,
-            "dropout": d.dropout_cases, "batchnorm": d.batch_norm_cases, "sgd": o.sgd_cases,
-            "adam": o.adam_cases, "steplr": o.steplr_cases, "problem1": o.problem1_cases,
+            "dropout": d.dropout_cases, "batchnorm": d.batch_norm_cases,
+            "sgd": lambda: o.optimizer_cases("SGD", o.SGD, 60, o.SCHEDULE),
+            "adam": lambda: o.optimizer_cases("Adam", o.ADAM, 70),
+            "steplr": o.steplr_cases, "problem1": o.problem1_cases,
             "loop": lambda: loop.loop_cases(root),
             FINAL: lambda: lockstep.lockstep_cases(root)}[key]()
 

@@ -26,12 +26,12 @@ CLASSES, BATCH = 3, 9
 EXTREME_Z = np.array([[-800.0, -710.0, -100.0, -30.0, 0.0, 30.0, 100.0, 710.0, 800.0]])
 
 
-def autograd(f, arrays, grad_out=None) -> list:
-    """The gradients of f(*arrays) (a scalar, or weighted by grad_out) by torch autograd."""
+def autograd(f, arrays, grad_out=None) -> tuple:
+    """f(*arrays) and its gradients (of a scalar, or weighted by grad_out), by torch autograd."""
     leaves = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
     out = f(*leaves)
     weights = None if grad_out is None else torch.from_numpy(np.asarray(grad_out, np.float64))
-    return [g.numpy() for g in torch.autograd.grad(out, leaves, weights)]
+    return out.detach().numpy(), [g.numpy() for g in torch.autograd.grad(out, leaves, weights)]
 
 
 def pair(got, names: str, count: int) -> list:
@@ -62,7 +62,7 @@ def activation_cases() -> list[Case]:
             a = TORCH_F[name](torch.from_numpy(z)).numpy()
             cases.append(Case(label, f"{name}_prime", lambda code, n=name, z=z, a=a: [
                 code.get(f"{n}_prime")(z.copy(), a.copy())], lambda n=name, z=z: [
-                ("f′(z)", autograd(TORCH_F[n], [z], np.ones_like(z))[0])]))
+                ("f′(z)", autograd(TORCH_F[n], [z], np.ones_like(z))[1][0])]))
     return cases
 
 
@@ -81,8 +81,8 @@ def cost_cases() -> list[Case]:
 
 
 def cost_truth(cost: str, z, y) -> list:
-    value = float(torch_cost(cost, torch.from_numpy(z), y))
-    return [("C", value), ("δ_L", autograd(lambda t: torch_cost(cost, t, y), [z])[0])]
+    value, (delta,) = autograd(lambda t: torch_cost(cost, t, y), [z])
+    return [("C", float(value)), ("δ_L", delta)]
 
 
 def batch_norm(z, bn, gamma, beta, training: bool):
@@ -95,7 +95,7 @@ def batch_norm(z, bn, gamma, beta, training: bool):
 
 
 def forward(net, masks, X, *params):
-    """C of net's forward pass on X by torch, with `params` in parameters() order."""
+    """z_L of net's forward pass on X by torch, with `params` in parameters() order."""
     n = len(net.weights)
     a = torch.from_numpy(np.asarray(X, dtype=np.float64))
     for l in range(n):
@@ -112,9 +112,8 @@ def backprop_truth(net, X, y, masks) -> list:
     """[(name, value)]: C and ∂C/∂p in parameters() order (layers counted from 1), by autograd."""
     names = [f"layer {l}, ∂C/∂{p}_{l}" for l in range(1, len(net.weights) + 1) for p in "Wb"]
     names += [f"layer {l}, ∂C/∂{p}_{l}" for l in range(1, len(net.norms) + 1) for p in "γβ"]
-    params = net.parameters()
-    loss = torch_cost(net.cost_name, forward(net, masks, X, *map(torch.from_numpy, params)), y)
-    grads = autograd(lambda *p: torch_cost(net.cost_name, forward(net, masks, X, *p), y), params)
+    loss, grads = autograd(lambda *p: torch_cost(net.cost_name, forward(net, masks, X, *p), y),
+                           net.parameters())
     return [("C", float(loss))] + list(zip(names, grads))
 
 
@@ -211,7 +210,7 @@ def dropout_cases() -> list[Case]:
         grad = rng.normal(size=mask.shape)
         cases.append(Case(f"dropout p = {p}", "dropout_backward", lambda code, m=mask, g=grad: [
             code.get("dropout_backward")(g.copy(), m.copy())], lambda m=mask, g=grad: [
-            ("∂C/∂a", autograd(lambda a: a * torch.from_numpy(m), [np.ones_like(m)], g)[0])]))
+            ("∂C/∂a", autograd(lambda a: a * torch.from_numpy(m), [np.ones_like(m)], g)[1][0])]))
     return cases
 
 
@@ -231,8 +230,8 @@ def batch_norm_cases() -> list[Case]:
             return pair(mine.backward(g.copy(), cache), "(∂C/∂z, ∂C/∂γ, ∂C/∂β)", 3)
 
         def truth(bn=bn, z=z, g=grad_out, t=training):
-            grads = autograd(lambda z_, gamma, beta: batch_norm(z_, bn, gamma, beta, t),
-                             [z, bn.gamma, bn.beta], g)
+            _, grads = autograd(lambda z_, gamma, beta: batch_norm(z_, bn, gamma, beta, t),
+                                [z, bn.gamma, bn.beta], g)
             return list(zip(("∂C/∂z", "∂C/∂γ", "∂C/∂β"), grads))
 
         mode = "training" if training else "evaluation"

@@ -1,12 +1,9 @@
 """An exercise's row, judged in the grader's process from the outputs the child sent back.
 
-A Case runs a function under check (`run(code)`: in the child for the student's code, here for
-a catalogued mistake) and knows the truth (`truth()`: torch autograd, torch.optim or the
-homework's code, computed here only). An output passes with the true type, shape and dtype,
-finite, and within the case's bound in relative error |s − t| / (|s| + |t|), where a
-difference ≤ 64 ε max|t| is round-off and counts as none. A catalogued mistake is named only
-when its own outputs equal the student's to round-off on every failing case; else the row says
-what is wrong with the first failing output. Positions count from 1 (row 0 is the start).
+An output passes with the truth's type, shape and dtype, finite, and within the case's bound in
+relative error |s − t| / (|s| + |t|), a difference ≤ 64 ε max|t| (round-off) counting as none.
+A catalogued mistake is named only when its own outputs equal the student's on every failing
+case; else the row says what the first failing output shows. Positions count from 1.
 """
 from __future__ import annotations
 
@@ -193,20 +190,13 @@ def mistake_outputs(case: Case, mistake):
     return case.mistakes[mistake.key]
 
 
-def _explains(mistake, failure: Failure) -> bool:
-    if mistake.make is None or failure.outputs is None or \
-            failure.case.function not in mistake.functions:
-        return False
-    expected = mistake_outputs(failure.case, mistake)
-    return expected is not None and same(failure.outputs, expected, failure.case.bound)
-
-
 def diagnose(failures: list[Failure]) -> str:
     """The mistake that gives the student's outputs on every failing case, else what the first
     failing output shows."""
-    for mistake in MISTAKES:
-        if all(_explains(mistake, f) for f in failures):
-            return f"{mistake.name}: {mistake.fix}"
+    for m in MISTAKES:
+        if m.make and all(f.outputs is not None and f.case.function in m.functions and same(
+                f.outputs, mistake_outputs(f.case, m), f.case.bound) for f in failures):
+            return f"{m.name}: {m.fix}"
     first = failures[0]
     if first.outputs is None or first.message:
         return f"{first.name} {first.message}".strip()
@@ -225,8 +215,10 @@ def grade(cases: list[Case], results: list[dict]) -> dict:
         else:
             failure, error = compare(case, result["outputs"])
             worst = max(worst, error)
-            failures += [failure] if failure else []
-            passed |= set() if failure else {case.function}
+            if failure:
+                failures.append(failure)
+            else:
+                passed.add(case.function)
     if failures:
         first, errors = failures[0], [f.error for f in failures if f.error is not None]
         where = f"{first.case.label} — {first.name}" if first.name else first.case.label
