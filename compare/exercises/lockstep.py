@@ -1,11 +1,9 @@
 """The last check: the student's whole network trained in lock-step with torchnet.
 
-Runs only when exercises 1–8 pass. The student's backprop, derivatives, optimizers and StepLR
-train a float64 network on MNIST from the reference's starting weights; the grader trains a
-torchnet copy of the same start with torch.optim and compares the weights every EVERY steps
-to LOCKSTEP_BOUND. Dropout is left out (the two draw masks from different generators). When a
-setting drifts apart, `culprit_cases` reruns it with one exercise's functions at a time put
-back to the reference's: the exercise whose swap brings the weights back in bound causes it.
+Runs when exercises 1–8 pass: the student's code trains a float64 network on MNIST from the
+reference's start, torchnet and torch.optim train the same start, and the weights every EVERY
+steps must agree to LOCKSTEP_BOUND (no dropout: the two draw masks differently). When a setting
+drifts apart, the culprit cases rerun it with one exercise at a time from the reference.
 """
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
 """Exercise 10's cases: the student's training loop, watched while it runs (in the child).
 
-The loop trains the homework's network in float64 on the first few hundred MNIST images,
-through DataLoaders, once per optimizer type. A Recorder notes in order each pass over a
-loader and each batch it serves, each forward pass with its mode, each backward pass (and
-whether .grad was already non-zero), each zero_grad and each optimizer step with its settings,
-and keeps the weights at the start of every pass; loop_verdict.py reads the record.
+It trains the homework's network in float64 on a few hundred MNIST images, once per optimizer
+type. A Recorder notes in order each pass over a loader and each batch, each forward pass and
+its mode, each backward (and whether .grad was already non-zero), each zero_grad and each step
+with its settings, and the weights at the start of every pass.
 """
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from .code import reference
 from .grading import Case
+from .optimizers import copies
 
 TRAIN_IMAGES, TEST_IMAGES, BATCH, TEST_BATCH = 200, 100, 10, 50
 SIZES = [784, 16, 10]
@@ -33,10 +33,6 @@ def mnist_head(root: Path, split: str, n: int) -> tuple[torch.Tensor, torch.Tens
     images, labels = mnist.load_raw(split, root)
     return (torch.from_numpy(images[:n].reshape(n, -1) / 255.0),
             torch.from_numpy(labels[:n].astype("int64")))
-
-
-def weights(net) -> list:
-    return [p.detach().numpy().copy() for p in net.parameters()]
 
 
 class Recorder:
@@ -93,7 +89,7 @@ class Watched:
 
     def __iter__(self):
         self.recorder.events.append(("pass", self.name))
-        self.recorder.snapshots.append(weights(self.recorder.net))
+        self.recorder.snapshots.append(copies(self.recorder.net.parameters()))
         for batch in self.loader:
             self.recorder.events.append(("batch",))
             yield batch
@@ -126,7 +122,7 @@ def record(code, optimizer_type: str, epochs: int, eta: float, root: Path) -> di
         got = code.get("train")(net, Watched(train, recorder, "train"),
                                 Watched(test, recorder, "test"), epochs, eta, optimizer_type)
     return {"returned": got, "events": recorder.events, "snapshots": recorder.snapshots,
-            "final": weights(net)}
+            "final": copies(net.parameters())}
 
 
 def loop_cases(root: Path) -> list[Case]:

@@ -1,12 +1,10 @@
 """Exercise 10's row, read in the grader's process from what the child recorded.
 
-A diagnosis is given only when the counted calls prove it: per batch of every training pass,
-how many zero_grad, backward and step calls ran and in which order; which loader each
-evaluation read and in which mode. When all calls are in place and the numbers still differ,
-the row says what differs on the student's own run: the weights after an epoch against the
-reference loop's on the same batches, or the returned accuracy against what the student's
-network scores when it was evaluated (within ACCURACY_TOLERANCE: a count divided in float32 is
-off by 1e-8, one image of 100 by 0.01).
+A diagnosis is given only when the counted calls prove it (per training batch: how many
+zero_grad, backward and step calls, in which order; which loader each evaluation read, in
+which mode). With every call in place, the row says what differs on the student's own run: the
+weights against the reference loop's on the same batches, or the returned accuracy against
+what the student's network scored (to ACCURACY_TOLERANCE: float32 counts are off by 1e-8).
 """
 from __future__ import annotations
 
