@@ -1,10 +1,8 @@
-"""Every check by key: its cases (built the same way in the child and in the grader) and its judge.
+"""Every check by key: its cases (built alike in the child and in the grader) and its judge.
 
-An exercise's key comes from the exercise table; "final" is the last,
-whole-network check and "culprit K" reruns its K-th setting with one
-exercise's functions at a time taken from the reference. Cases are built once
-per process: their truths, and the outputs of the catalogued mistakes, are
-computed once however many copies are graded.
+"final" is the whole-network check; "culprit K" reruns its K-th setting with one exercise's
+functions at a time from the reference. Cases, with their truths and the catalogued mistakes'
+outputs, are built once per process however many copies are graded.
 """
 from __future__ import annotations
 
@@ -13,8 +11,6 @@ import threading
 from pathlib import Path
 
 FINAL = "final"
-
-
 _LOCK = threading.Lock()
 
 
@@ -25,22 +21,23 @@ def cases_of(key: str, data_root: str) -> list:
 
 @functools.cache
 def _cases_of(key: str, data_root: str) -> list:
-    from . import derivatives, layers, lockstep, loop, optimizers
+    from . import derivatives as d, lockstep, loop, optimizers as o
 
     root = Path(data_root)
     if key.startswith("culprit "):
         return lockstep.culprit_cases(list(lockstep.SETTINGS)[int(key.split()[1])], root)
-    return {"activations": derivatives.activation_cases, "costs": derivatives.cost_cases,
-            "backprop": derivatives.backprop_cases, "dropout": layers.dropout_cases,
-            "batchnorm": layers.batch_norm_cases, "sgd": optimizers.sgd_cases,
-            "adam": optimizers.adam_cases, "steplr": optimizers.steplr_cases,
-            "problem1": optimizers.problem1_cases, "loop": lambda: loop.loop_cases(root),
+    return {"activations": d.activation_cases, "costs": d.cost_cases, "backprop": d.backprop_cases,
+            "dropout": d.dropout_cases, "batchnorm": d.batch_norm_cases,
+            "sgd": lambda: o.optimizer_cases("SGD", o.SGD, 60, o.SCHEDULE),
+            "adam": lambda: o.optimizer_cases("Adam", o.ADAM, 70),
+            "steplr": o.steplr_cases, "problem1": o.problem1_cases,
+            "loop": lambda: loop.loop_cases(root),
             FINAL: lambda: lockstep.lockstep_cases(root)}[key]()
 
 
 def judge(key: str, results: list[dict], data_root: str) -> dict:
     """The row of a check from the results the child sent, one per case, in order."""
-    from . import lockstep, loop_verdict, verdict
+    from . import grading, lockstep, loop_verdict
 
     cases = cases_of(key, data_root)
     results = list(results) + [{"raised": "no answer came back"}] * (len(cases) - len(results))
@@ -50,12 +47,12 @@ def judge(key: str, results: list[dict], data_root: str) -> dict:
         return lockstep.judge(cases, results)
     if key.startswith("culprit "):
         return {"status": "wrong", "diagnosis": lockstep.culprit(cases, results)}
-    return verdict.grade(cases, results)
+    return grading.grade(cases, results)
 
 
 def warm(keys, data_root: str) -> None:
-    """Build the cases of `keys` and compute their truths (run ahead, while the child works),
-    on one thread: they are tiny computations, and more threads only contend."""
+    """Compute the truths of `keys`' cases ahead, while the child works, on one thread
+    (they are tiny computations, and more threads only contend)."""
     import torch
 
     torch.set_num_threads(1)

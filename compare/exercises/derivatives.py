@@ -1,15 +1,9 @@
-"""Cases of exercises 1–3: hand-written derivatives against torch autograd, in float64.
+"""Cases of exercises 1–5: hand-written derivatives against torch autograd, in float64.
 
-Each exercise is checked on its own: while Network.backprop (exercise 3) is
-checked, the network it runs on gets the reference f′, costs, dropout and
-batch-norm backward steps, so a mistake in exercise 1 never shows up as one in
-exercise 3. Every input (weights, batches, dropout masks) is drawn here from
-fixed seeds, the same in the child that runs the student's code and in the
-grader that computes the truth. Exercises 4 and 5 are in layers.py.
-
-The freedom a correct answer has: any formula and any order of operations
-(relative error 1e-10 after round-off, grading.py), f′ from z or from a, any
-intermediate arrays; the outputs' type, shape and dtype are fixed.
+Each exercise is checked on its own: the network backprop runs on gets the reference's f′,
+costs, dropout and batch norm, so a mistake in exercise 1 never shows up in exercise 3. Every
+input is drawn from fixed seeds, the same in the child and in the grader. A correct answer may
+use any formula and order of operations; its outputs' type, shape and dtype are fixed.
 """
 from __future__ import annotations
 
@@ -32,8 +26,12 @@ CLASSES, BATCH = 3, 9
 EXTREME_Z = np.array([[-800.0, -710.0, -100.0, -30.0, 0.0, 30.0, 100.0, 710.0, 800.0]])
 
 
-def leaf(a) -> torch.Tensor:
-    return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+def autograd(f, arrays, grad_out=None) -> tuple:
+    """f(*arrays) and its gradients (of a scalar, or weighted by grad_out), by torch autograd."""
+    leaves = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    out = f(*leaves)
+    weights = None if grad_out is None else torch.from_numpy(np.asarray(grad_out, np.float64))
+    return out.detach().numpy(), [g.numpy() for g in torch.autograd.grad(out, leaves, weights)]
 
 
 def pair(got, names: str, count: int) -> list:
@@ -43,16 +41,16 @@ def pair(got, names: str, count: int) -> list:
     return list(got)
 
 
-# ================================================================ 1. f′
-def autograd_prime(name: str, z: np.ndarray) -> np.ndarray:
-    t = leaf(z)
-    TORCH_F[name](t).backward(torch.ones_like(t))
-    return t.grad.numpy()
+def torch_cost(cost: str, z, y):
+    labels = torch.from_numpy(np.asarray(y))
+    if cost == "cross_entropy":
+        return F.cross_entropy(z, labels)
+    onehot = F.one_hot(labels, z.shape[1]).to(z.dtype)
+    return 0.5 * ((torch.sigmoid(z) - onehot) ** 2).sum(dim=1).mean()
 
 
 def activation_cases() -> list[Case]:
-    rng = np.random.default_rng(1)
-    cases = []
+    rng, cases = np.random.default_rng(1), []
     for name in ACTIVATIONS:
         for shape in ((BATCH, 6), (1, 7), None):
             if shape is None:
@@ -62,41 +60,31 @@ def activation_cases() -> list[Case]:
                 z[0, :2] = 0.0                                          # relu′'s kink
                 label = f"{name}, z of shape {shape}"
             a = TORCH_F[name](torch.from_numpy(z)).numpy()
-            cases.append(Case(label, f"{name}_prime",
-                              lambda code, n=name, z=z, a=a: [code.get(f"{n}_prime")(z.copy(), a.copy())],
-                              lambda n=name, z=z: [("f′(z)", autograd_prime(n, z))]))
+            cases.append(Case(label, f"{name}_prime", lambda code, n=name, z=z, a=a: [
+                code.get(f"{n}_prime")(z.copy(), a.copy())], lambda n=name, z=z: [
+                ("f′(z)", autograd(TORCH_F[n], [z], np.ones_like(z))[1][0])]))
     return cases
-
-
-# ================================================================ 2. δ_L
-def autograd_cost(cost: str, z: np.ndarray, y: np.ndarray):
-    t, labels = leaf(z), torch.from_numpy(y)
-    if cost == "cross_entropy":
-        value = F.cross_entropy(t, labels)
-    else:
-        onehot = F.one_hot(labels, t.shape[1]).to(t.dtype)
-        value = 0.5 * ((torch.sigmoid(t) - onehot) ** 2).sum(dim=1).mean()
-    value.backward()
-    return float(value.detach()), t.grad.numpy()
 
 
 def cost_cases() -> list[Case]:
-    rng = np.random.default_rng(2)
-    cases = []
+    rng, cases = np.random.default_rng(2), []
     for cost, cls_name in COSTS.items():
         qualname = f"{cls_name}.value_and_delta"
-        shapes = [(1, 4, 2.0), (BATCH, 5, 2.0)] + ([(5, 4, 400.0)] if cost == "cross_entropy" else [])
+        shapes = [(1, 4, 2.0), (BATCH, 5, 2.0)] + [(5, 4, 400.0)] * (cost == "cross_entropy")
         for n, classes, size in shapes:
             z, y = rng.normal(0.0, size, (n, classes)), rng.integers(0, classes, n)
             label = f"{cost}, N = {n}" + (", logits near ±1000" if size > 100 else "")
-            cases.append(Case(label, qualname,
-                              lambda code, q=qualname, z=z, y=y: pair(
-                                  code.get(q).value_and_delta(z.copy(), y.copy()), "(C, δ_L)", 2),
-                              lambda c=cost, z=z, y=y: list(zip(("C", "δ_L"), autograd_cost(c, z, y)))))
+            cases.append(Case(label, qualname, lambda code, q=qualname, z=z, y=y: pair(
+                code.get(q).value_and_delta(z.copy(), y.copy()), "(C, δ_L)", 2),
+                lambda c=cost, z=z, y=y: cost_truth(c, z, y)))
     return cases
 
 
-# ================================================================ 3. backprop
+def cost_truth(cost: str, z, y) -> list:
+    value, (delta,) = autograd(lambda t: torch_cost(cost, t, y), [z])
+    return [("C", float(value)), ("δ_L", delta)]
+
+
 def batch_norm(z, bn, gamma, beta, training: bool):
     """nn.BatchNorm1d's output, with bn's running statistics in evaluation mode."""
     if not training:
@@ -106,33 +94,47 @@ def batch_norm(z, bn, gamma, beta, training: bool):
     return gamma * ((z - mean) / torch.sqrt(var + bn.eps)) + beta
 
 
-def autograd_backprop(net, X, y, masks) -> list:
-    """[(name, value)]: C and ∂C/∂p in parameters() order, by autograd."""
-    Ws, bs = [leaf(W) for W in net.weights], [leaf(b) for b in net.biases]
-    gammas, betas = [leaf(bn.gamma) for bn in net.norms], [leaf(bn.beta) for bn in net.norms]
+def forward(net, masks, X, *params):
+    """z_L of net's forward pass on X by torch, with `params` in parameters() order."""
+    n = len(net.weights)
     a = torch.from_numpy(np.asarray(X, dtype=np.float64))
-    for l in range(len(Ws) - 1):
-        z = a @ Ws[l].T + bs[l]
-        if net.norms:
-            z = batch_norm(z, net.norms[l], gammas[l], betas[l], net.training)
-        a = TORCH_F[net.activation](z)
-        a = a * torch.from_numpy(masks[l]) if masks else a
-    z_L, labels = a @ Ws[-1].T + bs[-1], torch.from_numpy(np.asarray(y))
-    if net.cost_name == "cross_entropy":
-        loss = F.cross_entropy(z_L, labels)
-    else:
-        onehot = F.one_hot(labels, z_L.shape[1]).to(z_L.dtype)
-        loss = 0.5 * ((torch.sigmoid(z_L) - onehot) ** 2).sum(dim=1).mean()
-    params = [p for pair_ in zip(Ws, bs) for p in pair_] + \
-             [p for pair_ in zip(gammas, betas) for p in pair_]
-    grads = torch.autograd.grad(loss, params)
-    return [("C", float(loss.detach()))] + [(name, g.numpy()) for name, g in zip(names(net), grads)]
+    for l in range(n):
+        a = a @ params[2 * l].T + params[2 * l + 1]
+        if l + 1 < n:
+            if net.norms:
+                gamma, beta = params[2 * (n + l)], params[2 * (n + l) + 1]
+                a = batch_norm(a, net.norms[l], gamma, beta, net.training)
+            a = TORCH_F[net.activation](a) * (torch.from_numpy(masks[l]) if masks else 1.0)
+    return a
 
 
-def names(net) -> list[str]:
-    """'layer l, ∂C/∂W_l' ... for parameters() (layers counted from 1, as in the equations)."""
-    out = [f"layer {l}, ∂C/∂{p}_{l}" for l in range(1, len(net.weights) + 1) for p in "Wb"]
-    return out + [f"layer {l}, ∂C/∂{p}_{l}" for l in range(1, len(net.norms) + 1) for p in "γβ"]
+def backprop_truth(net, X, y, masks) -> list:
+    """[(name, value)]: C and ∂C/∂p in parameters() order (layers counted from 1), by autograd."""
+    names = [f"layer {l}, ∂C/∂{p}_{l}" for l in range(1, len(net.weights) + 1) for p in "Wb"]
+    names += [f"layer {l}, ∂C/∂{p}_{l}" for l in range(1, len(net.norms) + 1) for p in "γβ"]
+    loss, grads = autograd(lambda *p: torch_cost(net.cost_name, forward(net, masks, X, *p), y),
+                           net.parameters())
+    return [("C", float(loss))] + list(zip(names, grads))
+
+
+def put_back(real, number: int, net, optimizer=None, scheduler=None) -> None:
+    """Exercise `number`'s functions on these objects taken from the reference `real`."""
+    def bind(obj, qualname):
+        setattr(obj, qualname.split(".")[1], types.MethodType(real.function(qualname), obj))
+
+    if number == 1:
+        net.f_prime = real.get(f"{net.activation}_prime")
+    elif number == 2:
+        net.cost = real.get(f"{COSTS[net.cost_name]}.value_and_delta")
+    elif number == 3:
+        bind(net, "Network.backprop")
+    elif number == 5:
+        for bn in net.norms:
+            bind(bn, "BatchNorm.backward")
+    elif number in (6, 7):
+        bind(optimizer, f"{type(optimizer).__name__}._update")
+    elif number == 8:
+        bind(scheduler, "StepLR.step")
 
 
 @contextlib.contextmanager
@@ -146,11 +148,9 @@ def reference_pieces(code, net, masks):
         return a * mask, mask
 
     saved = {name: module[name] for name in ("dropout_forward", "dropout_backward")}
-    module["dropout_forward"], module["dropout_backward"] = fixed_masks, code.real.get("dropout_backward")
-    net.f_prime = code.real.get(f"{net.activation}_prime")
-    net.cost = code.real.get(f"{COSTS[net.cost_name]}.value_and_delta")
-    for bn in net.norms:
-        bn.backward = types.MethodType(code.real.function("BatchNorm.backward"), bn)
+    module.update(dropout_forward=fixed_masks, dropout_backward=code.real.get("dropout_backward"))
+    for number in (1, 2, 5):
+        put_back(code.real, number, net)
     try:
         yield
     finally:
@@ -175,14 +175,15 @@ def _backprop_case(rng, seed, activation, cost, depth, extra) -> Case:
                    dropout=extra.get("dropout", 0.0), batchnorm=extra.get("batchnorm", False))
     start = reference().top("Network.backprop")(**options)
     for bn in start.norms:
-        bn.gamma[...], bn.beta[...] = rng.uniform(0.5, 1.5, bn.gamma.shape), rng.normal(0, 0.5, bn.beta.shape)
+        bn.gamma[...] = rng.uniform(0.5, 1.5, bn.gamma.shape)
+        bn.beta[...] = rng.normal(0, 0.5, bn.beta.shape)
         bn.running_mean[...] = rng.normal(0.0, 0.5, bn.running_mean.shape)
         bn.running_var[...] = rng.uniform(0.5, 2.0, bn.running_var.shape)
     start.train(not extra.get("evaluation", False))
     p = extra.get("dropout", 0.0)
     masks = [(rng.random((BATCH, n)) >= p) / (1.0 - p) for n in sizes[1:-1]] if p else []
     X, y = rng.normal(size=(BATCH, sizes[0])), rng.integers(0, CLASSES, BATCH)
-    label = f"{activation}, {cost}, depth {depth}" + (f", {extra['label']}" if "label" in extra else "")
+    label = ", ".join([activation, cost, f"depth {depth}"] + ([extra["label"]] if extra else []))
 
     def run(code):
         net = code.get("Network.backprop")(**options)
@@ -199,4 +200,40 @@ def _backprop_case(rng, seed, activation, cost, depth, extra) -> Case:
                             "(one per parameter, in parameters() order)")
         return [loss, *grads]
 
-    return Case(label, "Network.backprop", run, lambda: autograd_backprop(start, X, y, masks))
+    return Case(label, "Network.backprop", run, lambda: backprop_truth(start, X, y, masks))
+
+
+def dropout_cases() -> list[Case]:
+    rng, cases = np.random.default_rng(4), []
+    for p in (0.2, 0.5, 0.8):
+        mask = (rng.random((BATCH, 6)) >= p) / (1.0 - p)
+        grad = rng.normal(size=mask.shape)
+        cases.append(Case(f"dropout p = {p}", "dropout_backward", lambda code, m=mask, g=grad: [
+            code.get("dropout_backward")(g.copy(), m.copy())], lambda m=mask, g=grad: [
+            ("∂C/∂a", autograd(lambda a: a * torch.from_numpy(m), [np.ones_like(m)], g)[1][0])]))
+    return cases
+
+
+def batch_norm_cases() -> list[Case]:
+    rng, cases = np.random.default_rng(5), []
+    for n, training in ((BATCH, True), (4, True), (BATCH, False)):  # (N = 2 is ill-conditioned)
+        bn = reference().top("BatchNorm.backward")(6)
+        bn.gamma[...], bn.beta[...] = rng.uniform(0.5, 1.5, 6), rng.normal(0, 0.5, 6)
+        bn.running_mean[...], bn.running_var[...] = rng.normal(0, 0.5, 6), rng.uniform(0.5, 2, 6)
+        z, grad_out = rng.normal(1.0, 2.0, (n, 6)), rng.normal(size=(n, 6))
+
+        def run(code, bn=bn, z=z, g=grad_out, training=training):
+            mine = code.get("BatchNorm.backward")(6)
+            for name in ("gamma", "beta", "running_mean", "running_var"):
+                getattr(mine, name)[...] = getattr(bn, name)
+            _, cache = mine.forward(z.copy(), training)
+            return pair(mine.backward(g.copy(), cache), "(∂C/∂z, ∂C/∂γ, ∂C/∂β)", 3)
+
+        def truth(bn=bn, z=z, g=grad_out, t=training):
+            _, grads = autograd(lambda z_, gamma, beta: batch_norm(z_, bn, gamma, beta, t),
+                                [z, bn.gamma, bn.beta], g)
+            return list(zip(("∂C/∂z", "∂C/∂γ", "∂C/∂β"), grads))
+
+        mode = "training" if training else "evaluation"
+        cases.append(Case(f"batch norm ({mode}), N = {n}", "BatchNorm.backward", run, truth))
+    return cases

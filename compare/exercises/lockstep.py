@@ -1,31 +1,21 @@
 """The last check: the student's whole network trained in lock-step with torchnet.
 
-Runs only when exercises 1–8 pass. Nothing of the reference is patched in:
-the student's backprop, derivatives, optimizers and StepLR train a network in
-float64 on MNIST batches from the reference's starting weights, and the child
-sends the weights back every EVERY steps. The grader trains a torchnet copy
-of the same start (torchnet.convert, the same weights to the last bit) with
-torch.optim and compares. Dropout is left out: the two draw their masks from
-different generators.
-
-When a setting drifts apart, `culprit_cases` runs it again with one
-exercise's functions at a time put back to the reference's: the exercise
-whose swap brings the weights back within the bound is the one that causes it.
-The freedom a correct copy has: its weights within 1e-9 of torchnet's.
+Runs when exercises 1–8 pass: the student's code trains a float64 network on MNIST from the
+reference's start, torchnet and torch.optim train the same start, and the weights every EVERY
+steps must agree to LOCKSTEP_BOUND (no dropout: the two draw masks differently). When a setting
+drifts apart, the culprit cases rerun it with one exercise at a time from the reference.
 """
 from __future__ import annotations
-
-import types
 
 import numpy as np
 import torch
 
 from .code import reference
-from .derivatives import COSTS
-from .grading import Case
+from .derivatives import put_back
+from .grading import Case, row
 from .loop import mnist_head
+from .optimizers import copies, track
 from .table import BY_NUMBER, LOCKSTEP_BOUND
-from .verdict import row
 
 STEPS, BATCH, EPOCH, EVERY = 300, 10, 100, 25    # StepLR steps every EPOCH steps
 # Batch norm trains with SGD, not Adam: the bias before a batch norm has a gradient that is
@@ -41,11 +31,6 @@ SETTINGS = {   # label -> network options, optimizer, its options, StepLR (step_
 }
 
 
-def mnist_batches(root) -> tuple[np.ndarray, np.ndarray]:
-    """The first EPOCH·BATCH training images (one epoch, visited in order), float64 in [0, 1]."""
-    return tuple(t.numpy() for t in mnist_head(root, "train", EPOCH * BATCH))
-
-
 def swaps(label: str) -> list[int]:
     """The exercises whose functions a setting runs."""
     options, kind, _, schedule = SETTINGS[label]
@@ -53,88 +38,62 @@ def swaps(label: str) -> list[int]:
         [8] * bool(schedule)
 
 
-def _swap(code, number, net, optimizer, scheduler) -> None:
-    """Put exercise `number`'s functions back to the reference's on these objects."""
-    real = code.real
-    if number == 1:
-        net.f_prime = real.get(f"{net.activation}_prime")
-    elif number == 2:
-        net.cost = real.get(f"{COSTS[net.cost_name]}.value_and_delta")
-    elif number == 3:
-        net.backprop = types.MethodType(real.function("Network.backprop"), net)
-    elif number == 5:
-        for bn in net.norms:
-            bn.backward = types.MethodType(real.function("BatchNorm.backward"), bn)
-    elif number in (6, 7):
-        optimizer._update = types.MethodType(real.function(f"{type(optimizer).__name__}._update"),
-                                             optimizer)
-    elif number == 8:
-        scheduler.step = types.MethodType(real.function("StepLR.step"), scheduler)
-
-
-def student_run(code, label, root, swap=None) -> list:
-    """The weights every EVERY steps (row 0: the start), one stacked array per parameter."""
+def run(label, root, code=None, swap=None) -> list:
+    """The weights every EVERY steps (row 0: the start), one stacked array per parameter:
+    code's network and optimizers, or (no code) torchnet's and torch.optim's."""
     options, kind, opt_options, schedule = SETTINGS[label]
-    X, y = mnist_batches(root)
-    net = code.get("Network.backprop")(**options)
-    for mine, true in zip(net.parameters(), reference().top("Network.backprop")(**options).parameters()):
-        mine[...] = true
-    optimizer = code.get(f"{kind}._update")(net.parameters(), **opt_options)
-    scheduler = code.get("StepLR.step")(optimizer, *schedule) if schedule else None
-    if swap:
-        _swap(code, swap, net, optimizer, scheduler)
-    snapshots = [[p.copy() for p in net.parameters()]]
-    for step in range(STEPS):
-        at = step % EPOCH * BATCH
-        _, grads = net.backprop(X[at:at + BATCH], y[at:at + BATCH])
-        optimizer.step(grads)
-        if scheduler and (step + 1) % EPOCH == 0:
+    X, y = (t.numpy() for t in mnist_head(root, "train", EPOCH * BATCH))   # one epoch, in order
+    start = reference().top("Network.backprop")(**options)
+    if code is None:
+        from torchnet.convert import to_torch
+
+        net = to_torch(start)
+        optimizer = getattr(torch.optim, kind)(net.parameters(), **opt_options)
+        scheduler = schedule and torch.optim.lr_scheduler.StepLR(optimizer, *schedule)
+    else:
+        net = code.get("Network.backprop")(**options)
+        for mine, true in zip(net.parameters(), start.parameters()):
+            mine[...] = true
+        optimizer = code.get(f"{kind}._update")(net.parameters(), **opt_options)
+        scheduler = schedule and code.get("StepLR.step")(optimizer, *schedule)
+        if swap:
+            put_back(code.real, swap, net, optimizer, scheduler)
+
+    def step(t):
+        batch = slice(t % EPOCH * BATCH, t % EPOCH * BATCH + BATCH)
+        if code is None:
+            optimizer.zero_grad()
+            net.loss(torch.from_numpy(X[batch]), torch.from_numpy(y[batch])).backward()
+            optimizer.step()
+        else:
+            optimizer.step(net.backprop(X[batch], y[batch])[1])
+        if scheduler and (t + 1) % EPOCH == 0:
             scheduler.step()
-        if (step + 1) % EVERY == 0:
-            snapshots.append([p.copy() for p in net.parameters()])
-    return [np.stack([s[i] for s in snapshots]) for i in range(len(snapshots[0]))]
+    return track(lambda: copies(net.parameters()), step, STEPS, EVERY)
 
 
-def torch_run(label, root) -> list:
-    """The same with torchnet and torch.optim: [(name, weights every EVERY steps)]."""
-    from torchnet.convert import to_torch
-
-    options, kind, opt_options, schedule = SETTINGS[label]
-    X, y = (torch.from_numpy(a) for a in mnist_batches(root))
-    net = to_torch(reference().top("Network.backprop")(**options))
-    optimizer = getattr(torch.optim, kind)(net.parameters(), **opt_options)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, *schedule) if schedule else None
-    snapshots = [[p.detach().numpy().copy() for p in net.parameters()]]
-    for step in range(STEPS):
-        at = step % EPOCH * BATCH
-        optimizer.zero_grad()
-        net.loss(X[at:at + BATCH], y[at:at + BATCH]).backward()
-        optimizer.step()
-        if scheduler and (step + 1) % EPOCH == 0:
-            scheduler.step()
-        if (step + 1) % EVERY == 0:
-            snapshots.append([p.detach().numpy().copy() for p in net.parameters()])
-    return [(f"parameter {i + 1}", np.stack([s[i] for s in snapshots]))
-            for i in range(len(snapshots[0]))]
+def truth(label, root) -> list:
+    return [(f"parameter {i}", w) for i, w in enumerate(run(label, root), 1)]
 
 
 def lockstep_cases(root) -> list[Case]:
-    return [Case(label, "Network.backprop", lambda code, label=label: student_run(code, label, root),
-                 lambda label=label: torch_run(label, root), LOCKSTEP_BOUND, "step")
+    return [Case(label, "Network.backprop", lambda code, label=label: run(label, root, code),
+                 lambda label=label: truth(label, root), LOCKSTEP_BOUND, "step")
             for label in SETTINGS]
 
 
 def culprit_cases(label, root) -> list[Case]:
     return [Case(f"{label}, exercise {k} from the reference", "Network.backprop",
-                 lambda code, k=k: student_run(code, label, root, swap=k),
-                 lambda: torch_run(label, root), LOCKSTEP_BOUND, "step") for k in swaps(label)]
+                 lambda code, k=k: run(label, root, code, swap=k),
+                 lambda: truth(label, root), LOCKSTEP_BOUND, "step") for k in swaps(label)]
 
 
 def drift(case: Case, outputs) -> tuple[float, int | None]:
     """(the largest weight difference, the step by which it first passed the bound; None: never)."""
     try:
-        diffs = np.max([np.abs(np.asarray(got, np.float64) - want).reshape(len(want), -1).max(axis=1)
-                        for got, (_, want) in zip(outputs, case.expected, strict=True)], axis=0)
+        pairs = zip(outputs, case.expected, strict=True)
+        diffs = np.max([np.abs(np.asarray(got, np.float64) - want).reshape(len(want), -1)
+                        .max(axis=1) for got, (_, want) in pairs], axis=0)
     except (TypeError, ValueError):
         return float("nan"), 0
     over = np.flatnonzero(~(diffs <= LOCKSTEP_BOUND))          # NaN counts as over
@@ -166,7 +125,8 @@ def culprit(cases, results) -> str:
     fixed = [k for k, c, r in zip(swaps(label), cases, results)
              if "outputs" in r and drift(c, r["outputs"])[1] is None]
     if not fixed:
-        return "no one exercise's functions cause it alone: with each put back in turn, it still drifts"
+        return ("no one exercise's functions cause it alone: with each put back in turn, "
+                "it still drifts")
     names = "; ".join(f"exercise {k} ({BY_NUMBER[k].title})" for k in fixed)
     return (f"caused by {names}: with {'its' if len(fixed) == 1 else 'either one’s'} functions "
             "taken from the reference, the weights stay in bound; its own cases pass, so look at "

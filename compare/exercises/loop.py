@@ -1,13 +1,9 @@
 """Exercise 10's cases: the student's training loop, watched while it runs (in the child).
 
-The loop trains the homework's network (in float64) on the first few hundred
-MNIST images, through DataLoaders as the homework's (over the images as
-vectors), once per optimizer type. A Recorder notes, in order: each pass over either
-loader and each batch it serves, each forward pass with its mode, each
-backward pass (and whether it found .grad already non-zero), each zero_grad
-(of the optimizer or the network) and each optimizer step with its settings;
-and it keeps the weights at the start of every pass and at the end. The child
-sends that record back; loop_verdict.py reads it in the grader's process.
+It trains the homework's network in float64 on a few hundred MNIST images, once per optimizer
+type. A Recorder notes in order each pass over a loader and each batch, each forward pass and
+its mode, each backward (and whether .grad was already non-zero), each zero_grad and each step
+with its settings, and the weights at the start of every pass.
 """
 from __future__ import annotations
 
@@ -19,7 +15,9 @@ from pathlib import Path
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
+from .code import reference
 from .grading import Case
+from .optimizers import copies
 
 TRAIN_IMAGES, TEST_IMAGES, BATCH, TEST_BATCH = 200, 100, 10, 50
 SIZES = [784, 16, 10]
@@ -30,21 +28,15 @@ SETTINGS = ("lr", "momentum", "nesterov", "weight_decay", "dampening", "betas")
 @functools.lru_cache(maxsize=4)
 def mnist_head(root: Path, split: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The first n images of a split as float64 vectors in [0, 1], and their labels
-    (read by the reference's own IDX reader: no torchvision to import)."""
-    from .code import reference
-
+    (by the reference's own IDX reader: no torchvision to import)."""
     mnist = importlib.import_module(reference().module("scratchnet").__name__ + ".mnist")
     images, labels = mnist.load_raw(split, root)
     return (torch.from_numpy(images[:n].reshape(n, -1) / 255.0),
             torch.from_numpy(labels[:n].astype("int64")))
 
 
-def weights(net) -> list:
-    return [p.detach().numpy().copy() for p in net.parameters()]
-
-
 class Recorder:
-    """Hooks on one network, its parameters and every optimizer; `events` in the order they happen."""
+    """Hooks on a network, its parameters and every optimizer; `events` in the order they happen."""
 
     def __init__(self, net: torch.nn.Module):
         self.net, self.events, self.snapshots = net, [], []
@@ -54,7 +46,7 @@ class Recorder:
                         register_optimizer_step_pre_hook(self._step)]
 
     def _forward(self, module, args):
-        self.events.append(("forward", module.training, torch.is_grad_enabled()))
+        self.events.append(("forward", module.training))
 
     def _backward(self, grad):
         first = self.params[0].grad           # before this backward adds into it
@@ -88,9 +80,6 @@ class Recorder:
             for handle in self.handles:
                 handle.remove()
 
-    def watch(self, loader, name: str):
-        return Watched(loader, self, name)
-
 
 class Watched:
     """A DataLoader that tells the recorder when a pass starts, each batch, and when it ends."""
@@ -100,7 +89,7 @@ class Watched:
 
     def __iter__(self):
         self.recorder.events.append(("pass", self.name))
-        self.recorder.snapshots.append(weights(self.recorder.net))
+        self.recorder.snapshots.append(copies(self.recorder.net.parameters()))
         for batch in self.loader:
             self.recorder.events.append(("batch",))
             yield batch
@@ -115,38 +104,28 @@ class Watched:
         return getattr(self.loader, name)
 
 
-def loaders(root: Path):
+def record(code, optimizer_type: str, epochs: int, eta: float, root: Path) -> dict:
+    """Run code's train() once, watched: what it returned, the events, the weights."""
     from torch.utils.data import DataLoader, TensorDataset
 
-    train = TensorDataset(*mnist_head(root, "train", TRAIN_IMAGES))
-    test = TensorDataset(*mnist_head(root, "test", TEST_IMAGES))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = code.real.module("loop").Network(SIZES).to(torch.float64)
+    recorder = Recorder(net)
     # One shuffled order for every pass: the same batches for student and reference, however
     # many times a loop goes through train_loader (to measure training accuracy, say).
     order = torch.randperm(TRAIN_IMAGES, generator=torch.Generator().manual_seed(0)).tolist()
-    return (DataLoader(train, batch_size=BATCH, sampler=order), DataLoader(test, batch_size=TEST_BATCH))
-
-
-def network(code, seed: int = 0) -> torch.nn.Module:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return code.real.module("loop").Network(SIZES).to(torch.float64)
-
-
-def record(code, optimizer_type: str, epochs: int, eta: float, root: Path) -> dict:
-    """Run code's train() once, watched: what it returned, the events, the weights."""
-    net = network(code)
-    recorder = Recorder(net)
-    train_loader, test_loader = loaders(root)
+    train = DataLoader(TensorDataset(*mnist_head(root, "train", TRAIN_IMAGES)), BATCH,
+                       sampler=order)
+    test = DataLoader(TensorDataset(*mnist_head(root, "test", TEST_IMAGES)), TEST_BATCH)
     with recorder.zero_grads():
-        got = code.get("train")(net, recorder.watch(train_loader, "train"),
-                                recorder.watch(test_loader, "test"), epochs, eta, optimizer_type)
+        got = code.get("train")(net, Watched(train, recorder, "train"),
+                                Watched(test, recorder, "test"), epochs, eta, optimizer_type)
     return {"returned": got, "events": recorder.events, "snapshots": recorder.snapshots,
-            "final": weights(net)}
+            "final": copies(net.parameters())}
 
 
 def loop_cases(root: Path) -> list[Case]:
-    from .code import reference
-
     cases = []
     for optimizer_type, epochs, eta in RUNS:
         label = (f"optimizer_type {optimizer_type!r}, {epochs} epoch{'s' if epochs > 1 else ''} "

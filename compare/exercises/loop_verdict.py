@@ -1,28 +1,21 @@
 """Exercise 10's row, read in the grader's process from what the child recorded.
 
-A diagnosis is given only when the counted calls prove it: per batch of
-every training pass, how many zero_grad, backward and step calls ran and in
-which order; which loader each evaluation read and in which mode. When the
-calls are all in place and the numbers still differ, the row says what
-differs, measured on the student's own run: the weights after an epoch
-against the reference loop's on the same batches, or the returned accuracy
-against what the student's own network scores on the test images at the
-moment it was evaluated. Accuracies agree when within ACCURACY_TOLERANCE: a
-count divided in float32, or the mean of per-batch accuracies, is off from
-correct / total by a few 1e-8, while one image of the 100 is 0.01. Also free:
-zero_grad of the optimizer or of the network, with or without no_grad() when
-evaluating, any loss object that computes the cross-entropy.
+A diagnosis is given only when the counted calls prove it (per training batch: how many
+zero_grad, backward and step calls, in which order; which loader each evaluation read, in
+which mode). With every call in place, the row says what differs on the student's own run: the
+weights against the reference loop's on the same batches, or the returned accuracy against
+what the student's network scored (to ACCURACY_TOLERANCE: float32 counts are off by 1e-8).
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .grading import ROUND_OFF, relative_error, scale_of
+from .code import reference
+from .grading import ROUND_OFF, relative_error, row, scale_of
 from .loop import BATCH, RUNS, SIZES, TEST_IMAGES, TRAIN_IMAGES, mnist_head
 from .mistakes import MISTAKES
 from .table import LOCKSTEP_BOUND
-from .verdict import row
 
 ACCURACY_TOLERANCE = 1e-6
 EXPECTED = {"SGD": dict(momentum=0.8, nesterov=True, weight_decay=1e-4, dampening=0.0),
@@ -35,50 +28,46 @@ def _named(key: str, fact: str) -> str:
 
 
 def passes(events) -> list[dict]:
-    """The record cut into passes: {loader, batches (lists of events), after, snapshot index}."""
+    """The record cut into passes: {loader, batches (lists of events), after, index, training}."""
     out = []
     for event in events:
-        kind = event[0]
-        if kind == "pass":
+        if event[0] == "pass":
             out.append({"loader": event[1], "batches": [], "after": [], "open": True,
                         "index": len(out)})
-        elif not out:
-            continue
-        elif kind == "batch":
+        elif out and event[0] == "batch":
             out[-1]["batches"].append([])
-        elif kind == "end":
+        elif out and event[0] == "end":
             out[-1]["open"] = False
-        elif out[-1]["open"] and out[-1]["batches"]:
-            out[-1]["batches"][-1].append(event)
-        else:
-            out[-1]["after"].append(event)
+        elif out:
+            inside = out[-1]["open"] and out[-1]["batches"]
+            (out[-1]["batches"][-1] if inside else out[-1]["after"]).append(event)
     for p in out:
         p["training"] = any(e[0] == "backward" for b in p["batches"] for e in b)
     return out
 
 
-def _order(batch) -> str:
-    return "".join({"zero_grad": "Z", "backward": "B", "step": "S"}.get(e[0], "") for e in batch)
-
-
 def batch_problems(training: list[dict], n_batches: int) -> list[str]:
     """What the counted calls of the training batches prove, first proof first."""
-    where = [(e, k, _order(b)) for e, p in enumerate(training, 1) for k, b in enumerate(p["batches"], 1)]
-    if where and all(o.count("S") == 0 for _, _, o in where) and \
+    letter = {"zero_grad": "Z", "backward": "B", "step": "S"}
+    where = [(e, k, "".join(letter.get(ev[0], "") for ev in b))
+             for e, p in enumerate(training, 1) for k, b in enumerate(p["batches"], 1)]
+    if where and all("S" not in o for _, _, o in where) and \
             all(sum(ev[0] == "step" for ev in p["after"]) == 1 for p in training):
         return [_named("step_once_per_epoch", f"1 optimizer step in an epoch of {n_batches} "
                                               "batches, after the batch loop")]
     for count, what in (("B", "loss.backward()"), ("S", "optimizer.step()")):
-        bad = next(((e, k, o) for e, k, o in where if o.count(count) != 1), None)
-        if bad:
-            e, k, o = bad
-            return [f"{what} ran {o.count(count)} times in batch {k} of epoch {e} (once per "
-                    f"batch is right{': a second backward adds the same gradient again' if count == 'B' and o.count('B') > 1 else ''})"]
+        for e, k, o in where:
+            if o.count(count) != 1:
+                again = ": a second backward adds the same gradient again" * (o.count("B") > 1)
+                return [f"{what} ran {o.count(count)} times in batch {k} of epoch {e} (once per "
+                        f"batch is right{again})"]
     for e, k, o in where:
         if o.index("S") < o.index("B"):
-            used = ("after zero_grad(), so no step had a gradient to take" if "Z" in o[:o.index("S")]
-                    else "so each step used the gradient left from the batch before")
-            return [f"optimizer.step() ran before loss.backward() in batch {k} of epoch {e}, {used}"]
+            used = ("after zero_grad(), so no step had a gradient to take"
+                    if "Z" in o[:o.index("S")] else
+                    "so each step used the gradient left from the batch before")
+            return [f"optimizer.step() ran before loss.backward() in batch {k} of epoch {e}, "
+                    + used]
         if "Z" in o[o.index("B"):o.index("S")]:
             return [f"zero_grad() ran between loss.backward() and optimizer.step() in batch {k} "
                     f"of epoch {e}: the step found the gradient zeroed"]
@@ -88,28 +77,28 @@ def batch_problems(training: list[dict], n_batches: int) -> list[str]:
             not any(ev[0] == "zero_grad" for p in training for ev in p["after"]):
         return [_named("zero_grad_missing", "no zero_grad() ran, and every backward after the "
                                              "first added onto the gradients before it")]
-    if stale:
-        e, k = stale[0]
-        return [f"the backward pass of batch {k} of epoch {e} found .grad not zeroed"]
-    return []
+    return [f"the backward pass of batch {stale[0][1]} of epoch {stale[0][0]} found .grad not "
+            "zeroed"] if stale else []
 
 
 def mode_problems(training: list[dict], evaluations: list[dict], epochs: int) -> list[str]:
-    problems, forwards = [], lambda ps: [e for p in ps for b in p["batches"] for e in b if e[0] == "forward"]
-    tests = [p for p in evaluations if p["loader"] == "test"]
+    """What the loaders read and the modes of the forward passes prove."""
+    def modes(ps):
+        return [e[1] for p in ps for b in p["batches"] for e in b if e[0] == "forward"]
+
+    problems, tests = [], [p for p in evaluations if p["loader"] == "test"]
     if not tests:
-        on = " on train_loader" if evaluations else ""
-        problems.append(f"test_loader was never read: the evaluation ran{on}, so the accuracies "
-                        "are not the test images'" if evaluations else "test_loader was never read")
+        problems.append("test_loader was never read" + (": the evaluation ran on train_loader, "
+                        "so the accuracies are not the test images'" if evaluations else ""))
     elif len(tests) != epochs:
         problems.append(f"test_loader was read {len(tests)} times for epochs={epochs}")
-    if evaluations and all(f[1] for f in forwards(evaluations)) and all(f[1] for f in forwards(training)):
+    if evaluations and all(modes(evaluations)) and all(modes(training)):
         problems.append(_named("eval_never_set", "every forward pass ran in training mode, the "
                                                  "evaluation's too"))
-    elif any(f[1] for f in forwards(evaluations)):
+    elif any(modes(evaluations)):
         problems.append("the evaluation's forward passes ran in training mode")
-    late = [e for e, p in enumerate(training, 1) if any(not f[1] for f in forwards([p]))]
-    if late and all(f[1] for f in forwards(training[:1])) and late == list(range(2, len(training) + 1)):
+    late = [e for e, p in enumerate(training, 1) if not all(modes([p]))]
+    if late and all(modes(training[:1])) and late == list(range(2, len(training) + 1)):
         problems.append(_named("train_not_reset", f"epoch {late[0]} trained in evaluation mode"))
     elif late:
         problems.append(f"training batches of epoch {late[0]} went through the network in "
@@ -118,6 +107,7 @@ def mode_problems(training: list[dict], evaluations: list[dict], epochs: int) ->
 
 
 def settings_problems(events, optimizer_type: str, eta: float) -> list[str]:
+    """The first optimizer step's type and settings against the homework's."""
     step = next((e for e in events if e[0] == "step"), None)
     if step is None:
         return []
@@ -143,32 +133,23 @@ def weight_error(mine, true) -> float:
     return max(float(relative_error(a, b, floor).max(initial=0.0)) for a, b in zip(mine, true))
 
 
-def own_accuracy(snapshot, root) -> tuple[int, int]:
-    """(correct, total): the homework's network with these weights, on the test images."""
-    from .code import reference
-
-    net = reference().module("loop").Network(SIZES).to(torch.float64)
-    images, labels = mnist_head(root, "test", TEST_IMAGES)
-    with torch.no_grad():
-        for p, value in zip(net.parameters(), snapshot):
-            p.copy_(torch.from_numpy(np.asarray(value, dtype=np.float64)))
-        return int((net(images).argmax(dim=1) == labels).sum()), len(labels)
-
-
 def accuracy_problems(returned, tests, snapshots, epochs, root) -> list[str]:
     """The returned accuracies against the student's own network at each evaluation."""
-    if (not isinstance(returned, (list, tuple)) or len(returned) != epochs or not all(
+    if not isinstance(returned, (list, tuple)) or len(returned) != epochs or not all(
             isinstance(a, (int, float, np.number)) and not isinstance(a, (bool, np.bool_))
-            for a in returned)):
+            for a in returned):
         return [f"returned {returned!r:.80}, expected a list of {epochs} accuracies (floats)"]
-    if len(tests) != epochs:
-        return []
-    for e, (got, p) in enumerate(zip(returned, tests), 1):
-        correct, total = own_accuracy(snapshots[p["index"]], root)
-        if not abs(float(got) - correct / total) <= ACCURACY_TOLERANCE:
+    net = reference().module("loop").Network(SIZES).to(torch.float64)
+    images, labels = mnist_head(root, "test", TEST_IMAGES)
+    for e, (got, p) in enumerate(zip(returned, tests if len(tests) == epochs else []), 1):
+        with torch.no_grad():
+            for param, value in zip(net.parameters(), snapshots[p["index"]]):
+                param.copy_(torch.from_numpy(np.asarray(value, dtype=np.float64)))
+            correct = int((net(images).argmax(dim=1) == labels).sum())
+        if not abs(float(got) - correct / len(labels)) <= ACCURACY_TOLERANCE:
             return [f"returned {float(got)!r} after epoch {e}, but the network as your loop "
-                    f"evaluated it classifies {correct} of the {total} test images correctly "
-                    f"({correct / total:g})"]
+                    f"evaluated it classifies {correct} of the {len(labels)} test images "
+                    f"correctly ({correct / len(labels):g})"]
     return []
 
 
@@ -177,7 +158,6 @@ def run_problems(run, record, truth, root) -> tuple[list[str], float]:
     optimizer_type, epochs, eta = run
     every = passes(record["events"])
     training = [p for p in every if p["training"]]
-    evaluations = [p for p in every if not p["training"]]
     tests = [p for p in every if p["loader"] == "test"]
     problems = [] if len(training) == epochs else \
         [f"train_loader was trained on {len(training)} times for epochs={epochs}"]
@@ -185,7 +165,7 @@ def run_problems(run, record, truth, root) -> tuple[list[str], float]:
         problems.append("test_loader was read before epoch 1's training batches: each epoch's "
                         "accuracy is measured after its training")
     problems += batch_problems(training, TRAIN_IMAGES // BATCH)
-    problems += mode_problems(training, evaluations, epochs)
+    problems += mode_problems(training, [p for p in every if not p["training"]], epochs)
     problems += settings_problems(record["events"], optimizer_type, eta)
     error = weight_error(record["final"], truth["final"])
     if not problems and error > LOCKSTEP_BOUND:
@@ -197,8 +177,8 @@ def run_problems(run, record, truth, root) -> tuple[list[str], float]:
         problems.append(f"{when} the weights differ from the reference loop's on the same batches "
                         f"(worst relative error {errors[e - 1]:.2g}), though every batch ran "
                         "zero_grad(), backward() and step() once each, in that order")
-    problems += accuracy_problems(record["returned"], tests, record["snapshots"], epochs, root)
-    return problems, error
+    return problems + accuracy_problems(record["returned"], tests, record["snapshots"], epochs,
+                                        root), error
 
 
 def judge(cases, results, root) -> dict:
@@ -213,7 +193,8 @@ def judge(cases, results, root) -> dict:
         try:
             problems, error = run_problems(run, result["outputs"][0], case.expected, root)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-            return row("wrong", case=case.label, diagnosis="the record of the run came back malformed")
+            return row("wrong", case=case.label,
+                       diagnosis="the record of the run came back malformed")
         worst = max(worst, error)
         if problems:
             detail = "also: " + "; ".join(problems[1:]) if len(problems) > 1 else None

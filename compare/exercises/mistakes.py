@@ -1,11 +1,8 @@
 """The catalogue of common mistakes, each with the small function that makes it.
 
-An entry has a `name` (what the diagnosis says), a `fix`, and `make(ref)`: from
-the reference function (a method's plain function), the mistaken one. Most wrap
-the reference and change one thing; none reads scratchnet's source text. The
-grader (verdict.py) names a mistake only when its function gives the student's
-outputs on every failing case; the tests plant each by overriding the function
-with it. Exercise 10's are proven by counted calls (loop_verdict.py) instead.
+`make(ref)` turns the reference function (a method's plain function) into the mistaken one,
+without reading scratchnet's source. The grader names a mistake only when its function gives
+the student's outputs on every failing case; exercise 10's are proven by counted calls instead.
 """
 from __future__ import annotations
 
@@ -28,8 +25,8 @@ class Mistake:
 
 
 def _m(key, exercise, functions, name, fix, make):
-    return Mistake(key, exercise, (functions,) if isinstance(functions, str) else functions,
-                   name, fix, make)
+    functions = (functions,) if isinstance(functions, str) else functions
+    return Mistake(key, exercise, functions, name, fix, make)
 
 
 @contextlib.contextmanager
@@ -80,9 +77,8 @@ def _bn_constant_var(ref):
     def backward(self, grad_out, cache):
         dz, dgamma, dbeta = ref(self, grad_out, cache)
         xhat, inv_std, training = cache
-        g = grad_out * self.gamma
-        return (dz + xhat * (g * xhat).sum(axis=0) * inv_std / len(xhat) if training else dz,
-                dgamma, dbeta)
+        extra = xhat * (grad_out * self.gamma * xhat).sum(axis=0) * inv_std / len(xhat)
+        return dz + extra if training else dz, dgamma, dbeta
     return backward
 
 
@@ -142,7 +138,7 @@ def _heavy_ball_average(ref):
 
 _BOTH_COSTS = ("CrossEntropy.value_and_delta", "Quadratic.value_and_delta")
 
-MISTAKES = (
+MISTAKES = (   # in exercise order; exercise 10's are proven by loop_verdict.py
     # 1. activation derivatives
     _m("f_prime_at_a", 1, ("sigmoid_prime", "tanh_prime"), "f′ taken at a instead of z",
        "a is already f(z), so σ′(z) = a(1 − a) and tanh′(z) = 1 − a²; applying f to a again "
@@ -150,13 +146,13 @@ MISTAKES = (
                                                    else 1.0 / (1.0 + np.exp(-a)))),
     _m("sigmoid_prime_overflow", 1, "sigmoid_prime", "σ′ as e^−z/(1 + e^−z)², which overflows",
        "for z ≤ −710, e^−z is infinite and the ratio is NaN; σ′ = a(1 − a), from the a you are "
-       "given, is exact for every z", lambda ref: lambda z, a: np.exp(-z) / (1.0 + np.exp(-z)) ** 2),
-    _m("tanh_of_z", 1, "tanh_prime", "tanh′ computed as 1 − z²",
-       "the square belongs to a = tanh(z): tanh′(z) = 1 − a²", lambda ref: lambda z, a: 1.0 - z * z),
+       "given, is exact for every z",
+       lambda ref: lambda z, a: np.exp(-z) / (1.0 + np.exp(-z)) ** 2),
+    _m("tanh_of_z", 1, "tanh_prime", "tanh′ computed as 1 − z²", "the square belongs to "
+       "a = tanh(z): tanh′(z) = 1 − a²", lambda ref: lambda z, a: 1.0 - z * z),
     _m("relu_kink", 1, "relu_prime", "relu′(0) taken as 1",
        "torch's autograd, which the check follows, uses 0 at the kink: [z > 0], not [z ≥ 0]",
        lambda ref: lambda z, a: (z >= 0).astype(z.dtype)),
-    # 2. the output error
     _m("missing_mean", 2, _BOTH_COSTS, "sum where the mean is needed (a missing 1/N)",
        "C is the batch mean, so δ_L = ∂C/∂z_L carries a factor 1/N",
        lambda ref: lambda z, y: (ref(z, y)[0], ref(z, y)[1] * len(y))),
@@ -169,7 +165,6 @@ MISTAKES = (
     _m("unstable_softmax", 2, "CrossEntropy.value_and_delta", "softmax not numerically stable",
        "exp overflows for logits near 1000 and gives NaN; subtract each row's largest logit "
        "first, as log_softmax does", lambda ref: _unstable_softmax),
-    # 3. backprop
     _m("missing_f_prime", 3, "Network.backprop", "missing f′",
        "BP2 is δ_l = (δ_{l+1} W_{l+1}) ⊙ f′(z_l); the ⊙ f′(z_l) was left out",
        lambda ref: _with(ref, f_prime=lambda self: lambda z, a: np.ones_like(z))),
@@ -182,22 +177,19 @@ MISTAKES = (
     _m("dropout_skipped", 3, "Network.backprop", "dropout mask not applied in BP2",
        "the units the forward pass dropped get no gradient: apply dropout_backward(…, mask) "
        "to δ_{l+1} W_{l+1} before the ⊙ f′", _no_dropout_backward),
-    # 4. dropout
-    _m("mask_not_applied", 4, "dropout_backward", "dropout mask not applied", "the forward pass "
-       "multiplied by the mask, so the backward step does too", lambda ref: lambda grad, mask: grad),
+    _m("mask_not_applied", 4, "dropout_backward", "dropout mask not applied", "the forward "
+       "pass multiplied by the mask, so the backward step does too", lambda ref: lambda g, m: g),
     _m("mask_not_rescaled", 4, "dropout_backward", "dropout mask not rescaled",
        "the mask holds 1/(1 − p) for kept units, not 1: multiply by the mask itself, not by "
        "(mask > 0)", lambda ref: lambda grad, mask: grad * (mask > 0)),
-    # 5. batch norm
     _m("bn_constant_stats", 5, "BatchNorm.backward", "batch mean and variance treated as constants",
        "in training mode they depend on every row of z, which adds the terms −Σ g and "
-       "−x̂ Σ(g ⊙ x̂) to N g", lambda ref: lambda self, g, cache: ref(self, g, (*cache[:2], False))),
+       "−x̂ Σ(g ⊙ x̂) to N g", lambda ref: lambda self, g, c: ref(self, g, (*c[:2], False))),
     _m("bn_constant_var", 5, "BatchNorm.backward", "the batch variance treated as a constant",
        "the term −x̂ Σ_samples(g ⊙ x̂), from the variance's dependence on z, is missing",
        _bn_constant_var),
     _m("bn_missing_gamma", 5, "BatchNorm.backward", "γ left out of ∂C/∂x̂", "y = γ x̂ + β, so "
        "∂C/∂x̂ = ∂C/∂y ⊙ γ", lambda ref: _with(ref, gamma=lambda self: np.ones_like(self.gamma))),
-    # 6. SGD
     _m("nesterov_no_lookahead", 6, "SGD._update", "Nesterov without the look-ahead",
        "with nesterov=True the step is g + μb (the gradient plus a look-ahead along the "
        "buffer), not b", lambda ref: _with(ref, nesterov=lambda self: False)),
@@ -214,7 +206,6 @@ MISTAKES = (
        "b ← μb + γg, θ ← θ − b equals torch's step only while γ is constant; when a scheduler "
        "changes γ, the old rate lingers in b. Keep b ← μb + (1 − τ)g and multiply by γ last",
        _lr_in_buffer),
-    # 7. Adam
     _m("no_bias_correction", 7, "Adam._update", "Adam without bias correction",
        "m and v start at 0, so the first steps divide by 1 − β₁ᵗ and 1 − β₂ᵗ: "
        "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)",
@@ -222,13 +213,12 @@ MISTAKES = (
     _m("eps_wrong_side", 7, "Adam._update", "ε on the wrong side of the root",
        "torch.optim.Adam divides by √v̂ + ε; with eps_inside_sqrt (the homework's Adam) it is "
        "√(v̂ + ε)", lambda ref: _with(ref, eps_inside_sqrt=lambda self: not self.eps_inside_sqrt)),
-    # 8. StepLR
     _m("steplr_early", 8, "StepLR.step", "StepLR decays one epoch early",
        "after e calls lr = lr₀ γ^⌊e/step_size⌋: the first decay comes after step_size calls, "
        "not at the first", _steplr_early),
-    _m("steplr_not_on_optimizer", 8, "StepLR.step", "the optimizer's lr never changes", "the rate "
-       "the optimizer uses is self.optimizer.lr: multiply that one by γ", lambda ref: lambda self: None),
-    # 9. Problem 1
+    _m("steplr_not_on_optimizer", 8, "StepLR.step", "the optimizer's lr never changes",
+       "the rate the optimizer uses is self.optimizer.lr: multiply that one by γ",
+       lambda ref: lambda self: None),
     _m("heavy_ball_average", 9, "homework_gd_with_mom", "momentum as an average",
        "the homework's heavy ball is v ← γv + ∇f(θ), not γv + (1 − γ)∇f(θ)", _heavy_ball_average),
     _m("adams_no_bias_correction", 9, "homework_adams", "Adam without bias correction",
@@ -237,7 +227,6 @@ MISTAKES = (
     _m("adams_eps_outside", 9, "homework_adams", "ε on the wrong side of the root",
        "the homework's Adam divides by √(ŝ + ε), torch's by √ŝ + ε",
        _homework_adam(correct=True, inside=False)),
-    # 10. the training loop (proven by counted calls, see loop_verdict.py)
     _m("step_once_per_epoch", 10, "train", "optimizer stepped once per epoch", "optimizer.step() "
        "belongs inside the batch loop, once per batch", None),
     _m("zero_grad_missing", 10, "train", "gradients never zeroed",

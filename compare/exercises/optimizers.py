@@ -1,172 +1,45 @@
 """Cases of exercises 6–9: optimizers step for step against torch.optim, in float64.
 
-Each setting runs STEPS steps from the same start on both sides. The
-gradient of every step is 0.5 θ + noise (a noisy quadratic bowl), computed
-from each side's own parameters, so a wrong step changes every later one, and
-the whole trajectory must agree to LOCKSTEP_BOUND. In exercise 6 a StepLR
-halves the learning rate halfway, as a schedule does in training: an SGD that
-reads the rate once, or keeps it inside the momentum buffer, shows there. The
-homework's Adam (ε inside the root) has no torch.optim counterpart: its truth
-is adam_inside below, written from the homework's equations, and Problem 1's
-Adam is checked against the homework's own code (compare.reference).
-
-The freedom a correct answer has: any order of operations (1e-9 over the
-whole trajectory), buffers updated in place or replaced, anything kept on
-the optimizer; what is fixed is the algorithm, that the parameter arrays
-themselves change, and that the rate is read when it is used.
+Both sides run from one start, each step's gradient 0.5 θ + noise taken at each side's own
+parameters, so a wrong step changes every later one; the whole trajectory must agree to
+LOCKSTEP_BOUND. In exercise 6 a StepLR halves the rate halfway, so an SGD that reads it once,
+or keeps it in the momentum buffer, shows. The homework's Adam (ε inside the root) has no
+torch.optim counterpart: its truth is adam_inside, and Problem 1's is the homework's own code.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from .code import reference
 from .grading import Case
 from .table import LOCKSTEP_BOUND
 
 STEPS = 150
-SCHEDULE = (STEPS // 2, 0.5)     # exercise 6: after this step, a StepLR (step_size 1) multiplies lr by γ
+SCHEDULE = (STEPS // 2, 0.5)     # exercise 6: after this step, a StepLR multiplies lr by 0.5
 SHAPES = ((4, 3), (3,))          # a weight matrix and a bias vector
 NAMES = tuple(f"θ ({'×'.join(map(str, s))})" for s in SHAPES)
-
-
-def problem(seed: int, scale: float = 1.0):
-    """(start, grad_fn): parameters and the noisy-bowl gradient of every step."""
-    rng = np.random.default_rng(seed)
-    start = [rng.normal(size=s) for s in SHAPES]
-    noise = [[rng.normal(size=s) for s in SHAPES] for _ in range(STEPS)]
-
-    def grad_fn(params, t):
-        return [scale * (0.5 * p + n) for p, n in zip(params, noise[t])]
-    return start, grad_fn
-
-
-def student_run(code, kind, options, start, grad_fn, schedule=None) -> list:
-    """Code's optimizer on copies of `start`: the parameters after every step (row 0: the start)."""
-    params = [p.copy() for p in start]
-    optimizer = code.get(f"{kind}._update")(params, **options)
-    scheduler = code.real.get("StepLR.step")(optimizer, 1, schedule[1]) if schedule else None
-    snapshots = [[p.copy() for p in params]]
-    for t in range(STEPS):
-        optimizer.step(grad_fn(params, t))
-        if scheduler and t + 1 == schedule[0]:
-            scheduler.step()
-        snapshots.append([p.copy() for p in params])
-    return [np.stack([snap[i] for snap in snapshots]) for i in range(len(SHAPES))]
-
-
-def torch_run(kind, options, start, grad_fn, schedule=None) -> list:
-    """The same with torch.optim and torch's StepLR: [(name, trajectory)]."""
-    params = [torch.tensor(p, requires_grad=True) for p in start]
-    optimizer = getattr(torch.optim, kind)(params, **options)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1, schedule[1]) if schedule else None
-    snapshots = [[p.detach().numpy().copy() for p in params]]
-    for t in range(STEPS):
-        for p, g in zip(params, grad_fn([q.detach().numpy() for q in params], t)):
-            p.grad = torch.from_numpy(g)
-        optimizer.step()
-        if scheduler and t + 1 == schedule[0]:
-            scheduler.step()
-        snapshots.append([p.detach().numpy().copy() for p in params])
-    return [(name, np.stack([snap[i] for snap in snapshots])) for i, name in enumerate(NAMES)]
-
-
-def adam_inside(start, grad_fn, lr, eps, betas=(0.9, 0.999)) -> list:
-    """The homework's Adam, θ ← θ − γ m̂/√(v̂ + ε), on the same problem: [(name, trajectory)]."""
-    (b1, b2), params = betas, [p.copy() for p in start]
-    m, v, path = [0.0] * len(params), [0.0] * len(params), [[p.copy() for p in params]]
-    for t in range(1, STEPS + 1):
-        for i, g in enumerate(grad_fn(params, t - 1)):
-            m[i], v[i] = b1 * m[i] + (1 - b1) * g, b2 * v[i] + (1 - b2) * g * g
-            params[i] = params[i] - lr * (m[i] / (1 - b1 ** t)) / np.sqrt(v[i] / (1 - b2 ** t) + eps)
-        path.append([p.copy() for p in params])
-    return [(name, np.stack([snap[i] for snap in path])) for i, name in enumerate(NAMES)]
-
-
-def _case(label, kind, options, start, grad_fn, truth, schedule=None) -> Case:
-    return Case(f"{label}, {STEPS} steps", f"{kind}._update",
-                lambda code: student_run(code, kind, options, start, grad_fn, schedule),
-                truth, LOCKSTEP_BOUND, "step")
-
-
-# ================================================================ 6. SGD
-SGD_SETTINGS = {
-    "plain SGD, lr 0.1": dict(lr=0.1),
-    "momentum 0.9": dict(lr=0.05, momentum=0.9),
-    "momentum 0.9, dampening 0.3": dict(lr=0.05, momentum=0.9, dampening=0.3),
-    "Nesterov 0.9, weight decay 0.01": dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
-    "momentum 0.8, weight decay 0.05": dict(lr=0.05, momentum=0.8, weight_decay=0.05),
+SGD = {   # label -> (options, gradient scale)
+    "plain SGD, lr 0.1": (dict(lr=0.1), 1.0),
+    "momentum 0.9": (dict(lr=0.05, momentum=0.9), 1.0),
+    "momentum 0.9, dampening 0.3": (dict(lr=0.05, momentum=0.9, dampening=0.3), 1.0),
+    "Nesterov 0.9, weight decay 0.01":
+        (dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01), 1.0),
+    "momentum 0.8, weight decay 0.05": (dict(lr=0.05, momentum=0.8, weight_decay=0.05), 1.0),
 }
-
-
-def sgd_cases() -> list[Case]:
-    cases = []
-    for k, (label, options) in enumerate(SGD_SETTINGS.items()):
-        start, grad_fn = problem(60 + k)
-        cases.append(_case(f"{label}, lr halved after step {SCHEDULE[0]}", "SGD", options, start,
-                           grad_fn, lambda o=options, s=start, f=grad_fn: torch_run("SGD", o, s, f, SCHEDULE),
-                           SCHEDULE))
-    return cases
-
-
-# ================================================================ 7. Adam
-ADAM_SETTINGS = {   # label -> (options, gradient scale)
+ADAM = {
     "Adam, lr 0.01": (dict(lr=0.01), 1.0),
-    "Adam, betas (0.8, 0.99), weight decay 0.01": (dict(lr=0.01, betas=(0.8, 0.99),
-                                                        weight_decay=0.01), 1.0),
+    "Adam, betas (0.8, 0.99), weight decay 0.01":
+        (dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.01), 1.0),
     "Adam, ε 1e-3, gradients near 1e-3": (dict(lr=0.01, eps=1e-3), 1e-3),
     "homework's Adam (eps_inside_sqrt)": (dict(lr=0.01, eps_inside_sqrt=True), 1.0),
     "homework's Adam (eps_inside_sqrt), ε 1e-3, gradients near 1e-3":
         (dict(lr=0.01, eps=1e-3, eps_inside_sqrt=True), 1e-3),
 }
-
-
-def adam_cases() -> list[Case]:
-    cases = []
-    for k, (label, (options, scale)) in enumerate(ADAM_SETTINGS.items()):
-        start, grad_fn = problem(70 + k, scale)
-        if options.get("eps_inside_sqrt"):
-            def truth(o=options, s=start, f=grad_fn):
-                return adam_inside(s, f, o["lr"], o.get("eps", 1e-8))
-        else:
-            def truth(o=options, s=start, f=grad_fn):
-                return torch_run("Adam", o, s, f)
-        cases.append(_case(label, "Adam", options, start, grad_fn, truth))
-    return cases
-
-
-# ================================================================ 8. StepLR
-STEPLR_SETTINGS = {"step_size 3, γ 0.5": (3, 0.5), "step_size 1, γ 0.9": (1, 0.9),
-                   "step_size 4, γ 0.1": (4, 0.1)}
+STEPLR = {"step_size 3, γ 0.5": (3, 0.5), "step_size 1, γ 0.9": (1, 0.9),
+          "step_size 4, γ 0.1": (4, 0.1)}
 CALLS, LR0 = 20, 0.5
-
-
-def steplr_cases() -> list[Case]:
-    cases = []
-    for label, (size, gamma) in STEPLR_SETTINGS.items():
-        def run(code, size=size, gamma=gamma):
-            optimizer = code.real.get("SGD._update")([np.zeros(1)], lr=LR0)
-            scheduler, lrs = code.get("StepLR.step")(optimizer, size, gamma), [optimizer.lr]
-            for _ in range(CALLS):
-                scheduler.step()
-                lrs.append(optimizer.lr)
-            return [np.array(lrs, dtype=np.float64)]
-
-        def truth(size=size, gamma=gamma):
-            optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=LR0)
-            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, size, gamma)
-            lrs = [optimizer.param_groups[0]["lr"]]
-            for _ in range(CALLS):
-                optimizer.step()                # (no gradients: only so torch sees the order)
-                scheduler.step()
-                lrs.append(optimizer.param_groups[0]["lr"])
-            return [("the optimizer's lr", np.array(lrs))]
-
-        cases.append(Case(f"{label}, {CALLS} calls", "StepLR.step", run, truth, LOCKSTEP_BOUND, "call"))
-    return cases
-
-
-# ================================================================ 9. Problem 1
-P1_CASES = (   # function, start, keyword arguments
+PROBLEM1 = (   # function, start, keyword arguments
     ("homework_gd", (-4.0, -2.0), dict(n_epochs=300, eta=1e-4)),
     ("homework_gd", (0.5, 2.0), dict(n_epochs=300, eta=2e-4)),
     ("homework_gd_with_mom", (-4.0, -2.0), dict(n_epochs=300, eta=1e-4)),
@@ -176,33 +49,119 @@ P1_CASES = (   # function, start, keyword arguments
 )
 
 
-def _torch_problem1(name, grad, init, n_epochs, eta, gamma=0.9):
-    p = torch.tensor(init, dtype=torch.float64, requires_grad=True)
-    momentum = gamma if name == "homework_gd_with_mom" else 0.0
-    optimizer, path = torch.optim.SGD([p], lr=eta, momentum=momentum), [p.detach().numpy().copy()]
-    for _ in range(n_epochs):
-        p.grad = torch.from_numpy(np.asarray(grad(p.detach().numpy()), dtype=np.float64))
-        optimizer.step()
-        path.append(p.detach().numpy().copy())
-    return np.array(path)
+def track(snapshot, step, steps: int, every: int = 1) -> list:
+    """snapshot() at the start and after every `every` calls of step(t), stacked per array."""
+    rows = [snapshot()]
+    for t in range(steps):
+        step(t)
+        if (t + 1) % every == 0:
+            rows.append(snapshot())
+    return [np.stack(column) for column in zip(*rows)]
+
+
+def copies(params) -> list:
+    return [np.array(p.detach().numpy() if isinstance(p, torch.Tensor) else p) for p in params]
+
+
+def trajectory(kind, options, start, grad_fn, code=None, schedule=None, steps=STEPS) -> list:
+    """The parameters after every step from `start` (row 0: the start) with code's optimizer,
+    or (no code) torch.optim's; a StepLR multiplies lr by schedule[1] after step schedule[0]."""
+    on_torch = code is None
+    params = [torch.tensor(p, requires_grad=True) for p in start] if on_torch else copies(start)
+    optimizer = (getattr(torch.optim, kind) if on_torch else code.get(f"{kind}._update"))(
+        params, **options)
+    step_lr = torch.optim.lr_scheduler.StepLR if on_torch else code.real.get("StepLR.step")
+    scheduler = schedule and step_lr(optimizer, 1, schedule[1])
+
+    def step(t):
+        grads = grad_fn(copies(params), t)
+        if on_torch:
+            for p, g in zip(params, grads):
+                p.grad = torch.from_numpy(g)
+            optimizer.step()
+        else:
+            optimizer.step(grads)
+        if scheduler and t + 1 == schedule[0]:
+            scheduler.step()
+    return track(lambda: copies(params), step, steps)
+
+
+def adam_inside(start, grad_fn, lr, eps=1e-8, betas=(0.9, 0.999), **_) -> list:
+    """The homework's Adam, θ ← θ − γ m̂/√(v̂ + ε), on the same problem."""
+    (b1, b2), params = betas, copies(start)
+    m, v = [0.0] * len(params), [0.0] * len(params)
+
+    def step(t):
+        for i, g in enumerate(grad_fn(params, t)):
+            m[i], v[i] = b1 * m[i] + (1 - b1) * g, b2 * v[i] + (1 - b2) * g * g
+            m_hat, v_hat = m[i] / (1 - b1 ** (t + 1)), v[i] / (1 - b2 ** (t + 1))
+            params[i] = params[i] - lr * m_hat / np.sqrt(v_hat + eps)
+    return track(lambda: copies(params), step, STEPS)
+
+
+def optimizer_cases(kind: str, settings: dict, seed: int, schedule=None) -> list[Case]:
+    """Exercise 6 or 7: each setting from its own start and noise (seeds from `seed`)."""
+    cases = []
+    for k, (label, (options, scale)) in enumerate(settings.items()):
+        rng = np.random.default_rng(seed + k)
+        start = [rng.normal(size=s) for s in SHAPES]
+        noise = [[rng.normal(size=s) for s in SHAPES] for _ in range(STEPS)]
+
+        def grad_fn(params, t, noise=noise, scale=scale):      # a noisy quadratic bowl
+            return [scale * (0.5 * p + n) for p, n in zip(params, noise[t])]
+
+        def truth(o=options, s=start, f=grad_fn):
+            path = adam_inside(s, f, **o) if o.get("eps_inside_sqrt") else \
+                trajectory(kind, o, s, f, schedule=schedule)
+            return list(zip(NAMES, path))
+        halved = f", lr halved after step {schedule[0]}" if schedule else ""
+        cases.append(Case(f"{label}{halved}, {STEPS} steps", f"{kind}._update",
+                          lambda code, o=options, s=start, f=grad_fn: trajectory(
+                              kind, o, s, f, code, schedule), truth, LOCKSTEP_BOUND, "step"))
+    return cases
+
+
+def steplr_cases() -> list[Case]:
+    cases = []
+    for label, (size, gamma) in STEPLR.items():
+        def run(code, size=size, gamma=gamma):
+            optimizer = code.real.get("SGD._update")([np.zeros(1)], lr=LR0)
+            scheduler = code.get("StepLR.step")(optimizer, size, gamma)
+            return track(lambda: [np.float64(optimizer.lr)], lambda t: scheduler.step(), CALLS)
+
+        def truth(size=size, gamma=gamma):
+            optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=LR0)
+            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, size, gamma)
+
+            def step(t):
+                optimizer.step()                # (no gradients: only so torch sees the order)
+                scheduler.step()
+            lr = track(lambda: [np.float64(optimizer.param_groups[0]["lr"])], step, CALLS)
+            return [("the optimizer's lr", lr[0])]
+        cases.append(Case(f"{label}, {CALLS} calls", "StepLR.step", run, truth, LOCKSTEP_BOUND,
+                          "call"))
+    return cases
+
+
+def problem1_truth(homework, name, init, n_epochs, eta, gamma=0.9, **more) -> list:
+    """The homework's own Adam (no torch.optim counterpart), torch.optim.SGD for the others."""
+    if name == "homework_adams":
+        path = homework.homework_adams(homework.homework_grad, list(init), n_epochs, eta, gamma,
+                                       **more)
+    else:
+        options = dict(lr=eta, momentum=gamma if name == "homework_gd_with_mom" else 0.0)
+        path, = trajectory("SGD", options, [np.array(init)],
+                           lambda params, t: [homework.homework_grad(params[0])], steps=n_epochs)
+    return [("trajectory", np.asarray(path, dtype=np.float64))]
 
 
 def problem1_cases() -> list[Case]:
-    from .code import reference
-
-    homework = reference().module("problem1")
-    cases = []
-    for name, init, options in P1_CASES:
-        def truth(name=name, init=init, o=options):
-            if name == "homework_adams":      # no torch.optim counterpart: the homework's own code
-                path = getattr(homework, name)(homework.homework_grad, list(init), **o)
-            else:
-                path = _torch_problem1(name, homework.homework_grad, init, **o)
-            return [("trajectory", np.asarray(path, dtype=np.float64))]
-
+    homework, cases = reference().module("problem1"), []
+    for name, init, options in PROBLEM1:
         extra = ", ".join(f"{k} {v:g}" for k, v in options.items() if k != "n_epochs")
         cases.append(Case(f"{name} from {init}, {extra}, {options['n_epochs']} steps", name,
                           lambda code, name=name, init=init, o=options: [
                               code.get(name)(homework.homework_grad, list(init), **o)],
-                          truth, LOCKSTEP_BOUND, "step"))
+                          lambda name=name, init=init, o=options: problem1_truth(
+                              homework, name, init, **o), LOCKSTEP_BOUND, "step"))
     return cases
