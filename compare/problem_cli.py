@@ -1,11 +1,8 @@
-"""What `compare problem2` and `compare problem3` share (options, input checks, progress,
-the summary table), and `compare problems`: both problems' runs at once.
+"""What `compare problem2` and `compare problem3` share, and `compare problems` (both at once).
 
-The runs come from the run table (compare.table); a problem's experiment module
-provides finish(quick, results, labels, impl): figures and tables, after training.
-Every input is checked before any work starts: a folder that cannot be written,
-MNIST files that are missing, a count too large, a bad QUICK each give one
-usage error naming the value (exit status 2).
+The runs come from compare.table; a problem's experiment module provides finish(quick,
+results, labels, impl): figures and tables, after training. Every input is checked before
+any work starts; a bad one is one usage error naming it (exit status 2).
 """
 from __future__ import annotations
 
@@ -21,13 +18,11 @@ from . import data, runs, table
 from .pool import Interrupted, NoScheduler, execute_many
 from .runs import IMPL_CHOICES
 
-PARTS = ("all", "homework")
 MAX_JOBS = 4 * (os.cpu_count() or 1)     # more workers than that only contend for cores
 
 
 def device_callback(ctx, param, value):
-    """torchnet.cli.device_callback, imported when --device is checked (so that a command
-    which never trains does not import torch)."""
+    """torchnet.cli.device_callback, imported only when --device is checked (no torch else)."""
     from torchnet.cli import device_callback as check
 
     return check(ctx, param, value)
@@ -47,65 +42,37 @@ def folder_problem(folder: Path) -> str | None:
             return f"{part} is not a folder"
         last = part
     try:
-        tempfile.TemporaryFile(dir=last).close()   # proven as the atomic writes will need it
+        tempfile.TemporaryFile(dir=last).close()   # as the atomic writes will need it
     except OSError as err:
         return f"{last} is not writable ({err.strerror or err})"
     return None
 
 
 def check_inputs(todo: list, quick: bool, training: bool, root="data") -> None:
-    """Every folder the runs of todo write to, and MNIST when there is training to do:
-    a click.UsageError naming the first that cannot be used."""
+    """A usage error naming the first folder of todo's results and figures that cannot be
+    written, or (when there is training to do) the first MNIST file that is not verified."""
     for problem in sorted({r.folder for r in todo}):
         for what, base in (("results", runs.RESULTS), ("figures", runs.FIGURES)):
             folder = runs.results_dir(problem, quick, base)
-            why = folder_problem(folder)
-            if why:
+            if why := folder_problem(folder):
                 raise click.UsageError(f"cannot write {what} in {folder}: {why}")
-    damaged = data.damaged_files(root) if training else {}
-    if damaged:
-        name, why = next(iter(damaged.items()))
+    for name, why in (data.damaged_files(root) if training else {}).items():
         raise click.UsageError(f"{data.raw_dir(root) / name} is {why}: `make data` (or "
                                "`compare data`) fetches and verifies MNIST")
 
 
-def summary_rows(results: dict, labels: dict) -> list[tuple]:
-    rows = []
-    for name, r in results.items():
-        acc, best, diverged = r["final_accuracy"], r["best_accuracy"], r["diverged_at"]
-        rows.append((name, labels.get(name, name), r["impl"], r["evaluated_on"],
-                     "—" if acc is None else f"{acc:.4f}", "—" if best is None else f"{best:.4f}",
-                     f"epoch {diverged['epoch']}" if diverged else "", f"{r['wall_seconds']:.0f}s"))
-    return rows
-
-
-def print_table(rows) -> None:
-    header = ("run", "label", "impl", "scored on", "final acc", "best acc", "diverged", "time")
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    for row in (header, *rows):
-        click.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
-
-
-def report_damaged(path, why) -> None:
-    """One line for a stored result that is trained again."""
-    click.echo(f"{path} is damaged ({why}); retraining", err=True)
-
-
 def run_many(todo, quick, jobs, device, force, quiet, label="training", scheduler=None):
-    """Check the inputs, then train what is missing of todo, [Run], with a progress bar;
-    return {run: result}.
-
-    An interrupt (Ctrl-C, SIGINT, SIGTERM) stops the training, prints one line saying
-    what is kept and exits with 128 + the signal number (130, 143).
-    """
+    """Check the inputs, then train what is missing of todo with a progress bar; {run: result}.
+    An interrupt prints one line saying what is kept and exits with 130 or 143."""
     missing = [r for r in todo if force or runs.stored(r, quick) is None]
     check_inputs(todo, quick, bool(missing))
     try:
         with click.progressbar(length=len(missing), label=label, hidden=quiet,
                                show_pos=True) as bar:
             return execute_many(todo, quick, jobs, device=device, force=force,
-                                on_done=lambda run, result: bar.update(1),
-                                on_damaged=report_damaged, scheduler=scheduler)
+                                on_done=lambda run, result: bar.update(1), scheduler=scheduler,
+                                on_damaged=lambda path, why: click.echo(
+                                    f"{path} is damaged ({why}); retraining", err=True))
     except NoScheduler as err:
         raise click.BadParameter(str(err), param_hint="'--scheduler'") from None
     except Interrupted as stop:
@@ -117,27 +84,21 @@ def show(problem: int, todo: list, results: dict, finish, quick: bool, impl: str
     """One problem's summary table, then its finish() (figures and the rest)."""
     mine = [r for r in todo if r.problem == problem]
     labels = {r.name: r.label or r.name for r in mine}
-    found = {r.name: results[r] for r in mine}
-    print_table(summary_rows(found, labels))
-    finish(quick, found, labels, impl)
-
-
-def problem_command(problem: int, finish, help: str, impl_help: str, study_help: str):
-    """`compare problem<problem>`: plan, train what is missing, print the summary table, then
-    finish(quick, results, labels, impl) (figures and the rest)."""
-    @click.command(help=help)
-    @problem_options(impl_help, study_help)
-    def command(quick, impl, study, jobs, scheduler, device, force, quiet):
-        quick = runs.quick_mode(quick)
-        todo = table.plan(problem, quick, impl, study)
-        results = run_many(todo, quick, jobs, device, force, quiet,
-                           f"problem{problem}: training", scheduler)
-        show(problem, todo, results, finish, quick, impl)
-    return command
+    header = ("run", "label", "impl", "scored on", "final acc", "best acc", "diverged", "time")
+    rows = [header]
+    for r in (results[run] for run in mine):
+        acc, best, diverged = r["final_accuracy"], r["best_accuracy"], r["diverged_at"]
+        rows.append((r["name"], labels[r["name"]], r["impl"], r["evaluated_on"],
+                     "—" if acc is None else f"{acc:.4f}", "—" if best is None else f"{best:.4f}",
+                     f"epoch {diverged['epoch']}" if diverged else "", f"{r['wall_seconds']:.0f}s"))
+    widths = [max(len(str(x)) for x in col) for col in zip(*rows)]
+    for row in rows:
+        click.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+    finish(quick, {r.name: results[r] for r in mine}, labels, impl)
 
 
 def problem_options(impl_help: str, study_help: str):
-    """The options every `compare problemN` for N = 2, 3 shares, as one decorator."""
+    """The options every `compare problem<N>` shares, as one decorator."""
     options = [
         click.option("--quick", is_flag=True,
                      help="Smoke run: 2,000 training images, one epoch (also QUICK=1; QUICK "
@@ -166,7 +127,19 @@ def problem_options(impl_help: str, study_help: str):
     return decorate
 
 
-# ---------------------------------------------------------------- compare problems
+def problem_command(problem: int, finish, help: str, impl_help: str, study_help: str):
+    """`compare problem<problem>`: train what is missing, print the summary table, finish."""
+    @click.command(help=help)
+    @problem_options(impl_help, study_help)
+    def command(quick, impl, study, jobs, scheduler, device, force, quiet):
+        quick = runs.quick_mode(quick)
+        todo = table.plan(problem, quick, impl, study)
+        results = run_many(todo, quick, jobs, device, force, quiet,
+                           f"problem{problem}: training", scheduler)
+        show(problem, todo, results, finish, quick, impl)
+    return command
+
+
 @click.command()
 @problem_options(
     impl_help="Implementation for the sweeps and the best nets; auto: the batch-10 sweeps in "
@@ -174,7 +147,8 @@ def problem_options(impl_help: str, study_help: str):
               "deep variants always run in both.",
     study_help="Also run both problems' studies (validation split) and the seeds behind the "
                "report's error bars (as `compare problem2 --study` and `problem3 --study`).")
-@click.option("--part", type=click.Choice(PARTS), default="all", show_default=True,
+@click.option("--part", type=click.Choice(("all", "homework")), default="all",
+              show_default=True,
               help="homework: only the runs the homework specifies (Problem 2's baselines and "
                    "sweeps, Problem 3's deep variants), not the recipes beyond it.")
 def command(quick, impl, study, jobs, scheduler, device, force, quiet, part):
