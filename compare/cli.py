@@ -9,15 +9,15 @@ import click
 
 SUBCOMMANDS = {
     "data": ("compare.data", "Fetch and verify MNIST into data/MNIST/raw."),
-    "gradcheck": ("compare.checks.gradcheck", "Hand-written backprop vs autograd vs finite differences."),
-    "lockstep": ("compare.checks.lockstep", "Train both packages step for step; report weight differences."),
-    "problem1": ("compare.problem1.experiment", "Problem 1: optimizers on the Rosenbrock function."),
+    "gradcheck": ("compare.checks.gradcheck", "Backprop vs autograd vs finite differences."),
+    "lockstep": ("compare.checks.lockstep", "Both packages step for step: weight differences."),
+    "problem1": ("compare.problem1.experiment", "Problem 1: optimizers on Rosenbrock's function."),
     "problem2": ("compare.problem2.experiment", "Problem 2: shallow nets on MNIST."),
     "problem3": ("compare.problem3.experiment", "Problem 3: deep nets and vanishing gradients."),
     "problems": ("compare.problem_cli", "Problems 2 and 3 on Dask workers, and figures."),
     "bench": ("compare.bench", "Side-by-side timings -> results/bench.json."),
     "report": ("compare.report.build", "REPORT.md from results/ and figures/."),
-    "exercises": ("compare.exercises.cli", "Exercises: a student's copy of scratchnet, and its grader."),
+    "exercises": ("compare.exercises.cli", "A student's copy of scratchnet, and its grader."),
 }
 
 
@@ -26,7 +26,9 @@ class LazyGroup(click.Group):
         return list(SUBCOMMANDS)
 
     def get_command(self, ctx, name):
-        return importlib.import_module(SUBCOMMANDS[name][0]).command if name in SUBCOMMANDS else None
+        if name in SUBCOMMANDS:
+            return importlib.import_module(SUBCOMMANDS[name][0]).command
+        return None
 
     def invoke(self, ctx):
         """A damaged MNIST or network file or a missing device found deep inside a subcommand

@@ -83,8 +83,9 @@ def _client(scheduler: str | None, jobs: int):
         return
     _start_forkserver()
     with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        # dashboard on any free port: other commands on this machine may hold the default
         cluster = LocalCluster(n_workers=0, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.CRITICAL)
+                               dashboard_address=":0", silence_logs=logging.CRITICAL)
         try:      # the workers start in the background: an interrupt may come meanwhile
             cluster.scale(jobs)
             with Client(cluster) as client:

@@ -6,6 +6,7 @@ any work starts; a bad one is one usage error naming it (exit status 2).
 """
 from __future__ import annotations
 
+import importlib
 import os
 import stat
 import sys
@@ -80,8 +81,8 @@ def run_many(todo, quick, jobs, device, force, quiet, label="training", schedule
         raise click.exceptions.Exit(stop.exit_code) from None
 
 
-def show(problem: int, todo: list, results: dict, finish, quick: bool, impl: str) -> None:
-    """One problem's summary table, then its finish() (figures and the rest)."""
+def show(problem: int, todo: list, results: dict, quick: bool, impl: str) -> None:
+    """One problem's summary table, then its experiment module's finish() (the figures)."""
     mine = [r for r in todo if r.problem == problem]
     labels = {r.name: r.label or r.name for r in mine}
     header = ("run", "label", "impl", "scored on", "final acc", "best acc", "diverged", "time")
@@ -94,71 +95,52 @@ def show(problem: int, todo: list, results: dict, finish, quick: bool, impl: str
     widths = [max(len(str(x)) for x in col) for col in zip(*rows)]
     for row in rows:
         click.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
-    finish(quick, {r.name: results[r] for r in mine}, labels, impl)
+    experiment = importlib.import_module(f"compare.problem{problem}.experiment")
+    experiment.finish(quick, {r.name: results[r] for r in mine}, labels, impl)
 
 
-def problem_options(impl_help: str, study_help: str):
-    """The options every `compare problem<N>` shares, as one decorator."""
+def problem_command(problem: int | None, help: str, impl_help: str, study_help: str):
+    """`compare problem<problem>`, or for None `compare problems` (both, with --part): train
+    what is missing (longest first), then each problem's summary table and figures."""
+    def command(quick, impl, study, jobs, scheduler, device, force, quiet, part="all"):
+        quick = runs.quick_mode(quick)
+        todo = table.plan(problem, quick, impl, study, part)
+        label = f"problem{problem}: training" if problem else "problems: training"
+        results = run_many(todo, quick, jobs, device, force, quiet, label, scheduler)
+        for each in (problem,) if problem else (2, 3):
+            if problem is None:
+                click.echo(f"\nproblem{each}:")
+            show(each, todo, results, quick, impl)
+
     options = [
         click.option("--quick", is_flag=True,
-                     help="Smoke run: 2,000 training images, one epoch (also QUICK=1; QUICK "
-                          "takes 1/0/true/false/yes/no)."),
+                     help="Smoke run: 2,000 training images, one epoch (also QUICK=1)."),
         click.option("--impl", type=click.Choice(IMPL_CHOICES), default="auto",
                      show_default=True, help=impl_help),
         click.option("--study", is_flag=True, help=study_help),
         click.option("--jobs", type=click.IntRange(0, MAX_JOBS), default=0, show_default=True,
-                     help="Worker processes on this machine (0 = one per CPU core; at most 4 "
-                          "per core). Ignored with --scheduler."),
-        click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="ADDRESS",
+                     help="Worker processes here (0: one per CPU core); not with --scheduler."),
+        click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", show_envvar=True,
+                     metavar="ADDRESS",
                      help="Train on the Dask cluster whose scheduler is at ADDRESS (e.g. "
-                          "tcp://host:8786; also DASK_SCHEDULER_ADDRESS) instead of worker "
-                          "processes on this machine. Results are written here only."),
+                          "tcp://host:8786); results are written here only."),
         click.option("--device", default="cpu", show_default=True, callback=device_callback,
-                     help="torch device: cpu, cuda, cuda:<index>, mps or auto; one that this "
-                          "machine lacks is refused before any training."),
+                     help="torch device: cpu, cuda, cuda:<index>, mps or auto."),
         click.option("--force", is_flag=True, help="Retrain even if a cached result exists."),
         click.option("--quiet", is_flag=True, help="No progress bar; only the summary tables."),
-    ]
-
-    def decorate(func):
-        for option in reversed(options):
-            func = option(func)
-        return func
-    return decorate
-
-
-def problem_command(problem: int, finish, help: str, impl_help: str, study_help: str):
-    """`compare problem<problem>`: train what is missing, print the summary table, finish."""
-    @click.command(help=help)
-    @problem_options(impl_help, study_help)
-    def command(quick, impl, study, jobs, scheduler, device, force, quiet):
-        quick = runs.quick_mode(quick)
-        todo = table.plan(problem, quick, impl, study)
-        results = run_many(todo, quick, jobs, device, force, quiet,
-                           f"problem{problem}: training", scheduler)
-        show(problem, todo, results, finish, quick, impl)
-    return command
+    ] + ([] if problem else [click.option(
+        "--part", type=click.Choice(("all", "homework")), default="all", show_default=True,
+        help="homework: only the runs the homework specifies (Problem 2's baselines and "
+             "sweeps, Problem 3's deep variants), not the recipes beyond it.")])
+    for option in reversed(options):
+        command = option(command)
+    return click.command(help=help)(command)
 
 
-@click.command()
-@problem_options(
+command = problem_command(
+    None, help="Problems 2 and 3 at once (longest runs first), then their figures.",
     impl_help="Implementation for the sweeps and the best nets; auto: the batch-10 sweeps in "
               "scratchnet (float64), the batch-128 nets in torchnet. The baselines and the "
               "deep variants always run in both.",
     study_help="Also run both problems' studies (validation split) and the seeds behind the "
                "report's error bars (as `compare problem2 --study` and `problem3 --study`).")
-@click.option("--part", type=click.Choice(("all", "homework")), default="all",
-              show_default=True,
-              help="homework: only the runs the homework specifies (Problem 2's baselines and "
-                   "sweeps, Problem 3's deep variants), not the recipes beyond it.")
-def command(quick, impl, study, jobs, scheduler, device, force, quiet, part):
-    """Problems 2 and 3 at once (longest runs first), then their figures."""
-    from .problem2.experiment import finish as finish2
-    from .problem3.experiment import finish as finish3
-
-    quick = runs.quick_mode(quick)
-    todo = table.plan(None, quick, impl, study, part)
-    results = run_many(todo, quick, jobs, device, force, quiet, "problems: training", scheduler)
-    for problem, finish in ((2, finish2), (3, finish3)):
-        click.echo(f"\nproblem{problem}:")
-        show(problem, todo, results, finish, quick, impl)

@@ -21,7 +21,8 @@ SPREAD_SEEDS = (1, 2, 3, 4)     # the baseline and each sweep rate: five seeds i
 QUICK = dict(train_subset=2000, epochs=1)    # a smoke run (--quick, QUICK=1)
 
 # ---------------------------------------------------------------- Problem 2
-BASELINE = TrainConfig()  # 784-30-10 sigmoid, Xavier, SGD 1e-3 Nesterov 0.8 wd 1e-4, batch 10, 30 epochs
+# The homework's: 784-30-10 sigmoid, Xavier, SGD 1e-3 Nesterov 0.8, wd 1e-4, batch 10, 30 epochs
+BASELINE = TrainConfig()
 SGD_RATES = (1e-4, 1e-3, 1e-2, 0.05, 0.5, 5.0)
 ADAM_RATES = (1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5)
 # --impl auto: the batch-10 sweeps in scratchnet (float64), about twice as fast as torchnet

@@ -26,8 +26,7 @@ def finish(quick: bool, results: dict, labels: dict, impl: str) -> None:
 
 
 command = problem_cli.problem_command(
-    3, finish,
-    help="Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3.",
+    3, help="Problem 3: deep nets and vanishing gradients -> figures/problem3, results/problem3.",
     impl_help="Implementation for the best-network runs (auto: torchnet); the variants "
               "always run in both.",
     study_help="Also run the study of dense architectures on the validation split, and "
