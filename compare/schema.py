@@ -1,9 +1,7 @@
-"""What a stored result of a training run must hold: one schema, for the cache and the report.
+"""What a stored result of a training run must hold, for the cache and the report alike.
 
-A result that breaks it is *damaged*, with the reason: the cache trains it
-again and the report leaves it out and says why. Nothing here trusts the file:
-every field's type is checked before it is used, numbers must be finite,
-accuracies lie in [0, 1], the history's lists have one entry per epoch.
+A result that breaks it is damaged, with the reason: the cache trains it again, the report
+leaves it out and says why. Every field's type is checked before it is used.
 """
 from __future__ import annotations
 
@@ -12,7 +10,6 @@ import math
 from pathlib import Path
 
 IMPLS = ("torch", "scratch")
-HISTORY_LISTS = ("test_accuracy", "train_loss", "grad_norms", "seconds", "lr")
 RUN_FIELDS = ("name", "run", "impl", "device", "evaluated_on", "history", "final_accuracy",
               "best_accuracy", "diverged_at", "wall_seconds")
 RUN_OBJECT = {"problem": int, "part": str, "variant": str, "seed": int, "homework": bool,
@@ -29,82 +26,75 @@ def is_accuracy(x) -> bool:
     return is_number(x) and 0.0 <= x <= 1.0
 
 
+# Each list of a stored History: what each entry must be, and how to say so.
+HISTORY = {
+    "test_accuracy": (lambda a: a is None or is_accuracy(a), "an accuracy in [0, 1] (or null)"),
+    "train_loss": (is_number, "a finite number"),
+    "grad_norms": (lambda n: isinstance(n, list) and all(  # inf allowed: a diverging run's
+        isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in n),
+                   "a list of non-negative numbers"),
+    "seconds": (lambda s: is_number(s) and s >= 0, "a finite number"),
+    "lr": (lambda r: is_number(r) and r >= 0, "a finite number"),
+}
+
+
 def _missing(data: dict, keys, prefix: str = "") -> str | None:
-    """'missing 'a', 'b'' for the keys data lacks (the first three, and how many more)."""
+    """"missing 'a', 'b', 'c' and 2 more" for the keys data lacks, or None."""
     absent = [f"'{prefix}{k}'" for k in keys if k not in data]
-    if not absent:
-        return None
     more = f" and {len(absent) - 3} more" if len(absent) > 3 else ""
-    return f"missing {', '.join(absent[:3])}{more}"
+    return f"missing {', '.join(absent[:3])}{more}" if absent else None
 
 
 def _divergence_problem(d) -> str | None:
     if d is None:
         return None
-    if not isinstance(d, dict) or not all(isinstance(d.get(k), int) and not
-                                          isinstance(d.get(k), bool) and d[k] >= 1
-                                          for k in ("epoch", "step")):
+    if not isinstance(d, dict) or not all(
+            isinstance(d.get(k), int) and not isinstance(d[k], bool) and d[k] >= 1
+            for k in ("epoch", "step")):
         return "'diverged_at' is not {epoch, step, reason} with counts from 1"
-    if not isinstance(d.get("reason", ""), str):
-        return "'diverged_at.reason' is not text"
-    return None
+    return None if isinstance(d.get("reason", ""), str) else "'diverged_at.reason' is not text"
 
 
 def history_problem(history) -> str | None:
     """What is wrong with a stored History (as a dict), or None."""
     if not isinstance(history, dict):
         return "'history' is not an object"
-    why = _missing(history, HISTORY_LISTS + ("diverged_at",), "history.")
-    if why:
-        return why
-    for key in HISTORY_LISTS:
-        if not isinstance(history[key], list):
-            return f"'history.{key}' is not a list"
-    if len({len(history[key]) for key in HISTORY_LISTS}) != 1:
-        return "the lists of 'history' differ in length"
-    checks = {
-        "test_accuracy": lambda a: a is None or is_accuracy(a),
-        "train_loss": is_number,
-        "seconds": lambda s: is_number(s) and s >= 0,
-        "lr": lambda r: is_number(r) and r >= 0,
-        "grad_norms": lambda n: isinstance(n, list) and all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in n),
-    }
-    what = {"test_accuracy": "an accuracy in [0, 1] (or null)",
-            "grad_norms": "a list of non-negative numbers"}
-    for key, ok in checks.items():
+    why = _missing(history, (*HISTORY, "diverged_at"), "history.")
+    why = why or next((f"'history.{k}' is not a list" for k in HISTORY
+                       if not isinstance(history[k], list)), None)
+    if why or len({len(history[k]) for k in HISTORY}) != 1:
+        return why or "the lists of 'history' differ in length"
+    for key, (ok, what) in HISTORY.items():
         if not all(ok(x) for x in history[key]):
-            return f"'history.{key}' holds an entry that is not {what.get(key, 'a finite number')}"
+            return f"'history.{key}' holds an entry that is not {what}"
     if not (history["train_loss"] or history["diverged_at"]):
         return "'history' holds no epoch and no divergence"
     return _divergence_problem(history["diverged_at"])
 
 
 def run_result_problem(result, run_dict: dict | None = None, name: str | None = None) -> str | None:
-    """Why a stored result of a training run cannot be used, or None. run_dict and name,
-    when given, are what the result must have been trained with."""
+    """Why a stored result of a training run cannot be used, or None; run_dict and name,
+    when given, are what it must have been trained as."""
     if not isinstance(result, dict):
         return "not a JSON object"
     why = _missing(result, RUN_FIELDS) or history_problem(result["history"])
     if why:
         return why
-    if run_dict is not None and result["run"] != run_dict:
-        return "it holds another run's config"
-    if name is not None and result["name"] != name:
-        return f"it holds run {result['name']!r}"
-    if result["impl"] not in IMPLS:
-        return f"'impl' is not one of {', '.join(IMPLS)}"
-    for key in ("name", "device", "evaluated_on"):
-        if not isinstance(result[key], str):
-            return f"'{key}' is not text"
-    if result["evaluated_on"] not in ("test", "validation"):
-        return "'evaluated_on' is neither 'test' nor 'validation'"
-    for key in ("final_accuracy", "best_accuracy"):
-        if result[key] is not None and not is_accuracy(result[key]):
-            return f"'{key}' is not an accuracy in [0, 1]"
-    if not (is_number(result["wall_seconds"]) and result["wall_seconds"] >= 0):
-        return "'wall_seconds' is not a finite number of seconds"
-    return run_object_problem(result["run"]) or _divergence_problem(result["diverged_at"])
+    checks = [
+        (run_dict is None or result["run"] == run_dict, "it holds another run's config"),
+        (name is None or result["name"] == name, f"it holds run {result['name']!r}"),
+        (result["impl"] in IMPLS, f"'impl' is not one of {', '.join(IMPLS)}"),
+        *((isinstance(result[k], str), f"'{k}' is not text")
+          for k in ("name", "device", "evaluated_on")),
+        (result["evaluated_on"] in ("test", "validation"),
+         "'evaluated_on' is neither 'test' nor 'validation'"),
+        *((result[k] is None or is_accuracy(result[k]), f"'{k}' is not an accuracy in [0, 1]")
+          for k in ("final_accuracy", "best_accuracy")),
+        (is_number(result["wall_seconds"]) and result["wall_seconds"] >= 0,
+         "'wall_seconds' is not a finite number of seconds"),
+    ]
+    why = next((why for ok, why in checks if not ok), None)
+    return why or run_object_problem(result["run"]) or _divergence_problem(result["diverged_at"])
 
 
 def run_object_problem(run) -> str | None:
@@ -112,18 +102,16 @@ def run_object_problem(run) -> str | None:
     if not isinstance(run, dict):
         return "'run' is not an object"
     why = _missing(run, RUN_OBJECT, "run.")
-    if why:
-        return why
     for key, kind in RUN_OBJECT.items():
-        if not isinstance(run[key], kind) or (kind is int and isinstance(run[key], bool)):
-            return f"'run.{key}' is not {'an' if kind is int else 'a'} {kind.__name__}"
-    return None
+        if not why and (not isinstance(run[key], kind)
+                        or (kind is int and isinstance(run[key], bool))):
+            why = f"'run.{key}' is not {'an' if kind is int else 'a'} {kind.__name__}"
+    return why
 
 
 def read_json(path: Path) -> tuple[object | None, str | None]:
-    """(data, None) if the file at path holds JSON, (None, None) if there is no file,
-    (None, why) if it cannot be read: not a regular file, too large, not JSON, or
-    nested too deeply for the parser."""
+    """(data, None) if the file at path holds JSON, (None, None) if there is none, (None, why)
+    if it is not a regular file, too large, unreadable, not JSON or nested too deeply."""
     path = Path(path)
     try:
         if not path.exists() and not path.is_symlink():

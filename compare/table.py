@@ -1,13 +1,12 @@
 """The run table: every run Problems 2 and 3 train, declared once, as data.
 
-Problem 2, 784-h-10 nets: (a) the homework's baseline in both implementations;
-(b) an SGD and (c) an Adam learning-rate sweep, up to rates at which training
-fails; (d) the best recipes, without and with elastic distortions. Problem 3,
-784-30×8-10 as the homework trains it, in both implementations: (a) sigmoid,
-whose gradients vanish; (b) its fixes, ReLU and batch norm; (c) the best dense
-nets, without and with augmentation. (d)'s and (c)'s candidates are the study,
-trained on the validation split. `make all` trains seed 0 of every run but the
-candidates; `make study` adds them and the seeds behind the report's error bars.
+Problem 2, 784-h-10 nets: (a) the homework's baseline in both implementations; (b) an SGD and
+(c) an Adam learning-rate sweep; (d) the best recipes, without and with elastic distortions.
+Problem 3, 784-30×8-10 as the homework trains it, in both implementations: (a) sigmoid; (b)
+its fixes, ReLU and batch norm; (c) the best dense nets, without and with augmentation. The
+candidates of (d) and (c) are the study, trained on the validation split. `make all` trains
+seed 0 of every run but the candidates; `make study` adds them and the seeds behind the
+report's error bars.
 """
 from __future__ import annotations
 
@@ -22,22 +21,21 @@ SPREAD_SEEDS = (1, 2, 3, 4)     # the baseline and each sweep rate: five seeds i
 QUICK = dict(train_subset=2000, epochs=1)    # a smoke run (--quick, QUICK=1)
 
 # ---------------------------------------------------------------- Problem 2
-BASELINE = TrainConfig()  # 784-30-10 sigmoid, Xavier, SGD 1e-3 Nesterov 0.8 wd 1e-4, batch 10, 30 epochs
+# The homework's: 784-30-10 sigmoid, Xavier, SGD 1e-3 Nesterov 0.8, wd 1e-4, batch 10, 30 epochs
+BASELINE = TrainConfig()
 SGD_RATES = (1e-4, 1e-3, 1e-2, 0.05, 0.5, 5.0)
 ADAM_RATES = (1e-4, 1e-3, 1e-2, 0.05, 0.1, 0.5)
-# --impl auto: the batch-10 sweeps train in scratchnet (float64), about twice as fast as
-# torchnet at batch 10 (`compare bench`: autograd's fixed cost per step dominates there);
-# the batch-128 nets and the study's candidates in torchnet (float32).
+# --impl auto: the batch-10 sweeps in scratchnet (float64), about twice as fast as torchnet
+# there (`compare bench`); the batch-128 nets and the study's candidates in torchnet.
 SWEEP_AUTO, RECIPE_AUTO = "scratch", "torch"
 
 RECIPE = TrainConfig(sizes=(784, 1024, 10), activation="relu", init="kaiming_normal",
                      dropout=0.5, optimizer="sgd", lr=0.05, momentum=0.9, nesterov=True,
                      weight_decay=0.0, step_size=10, gamma=0.3, batch_size=128, epochs=30,
                      dtype="float32")
-# With elastic distortions (Simard et al. 2003) of every training batch. The exploration on
-# the validation split: alpha 24 beat Simard's 34 and 16 (the fields here are blurred by a
-# normalised Gaussian, so alpha is not the paper's scale), and without dropout beat 0.2:
-# the distortions regularise enough; 80 epochs gained nothing over 60.
+# With elastic distortions (Simard et al. 2003) of every batch. On the validation split alpha
+# 24 beat 34 and 16 (our fields are blurred by a normalised Gaussian: not the paper's scale),
+# no dropout beat 0.2, and 80 epochs gained nothing over 60.
 RECIPE_ELASTIC = RECIPE.replace(dropout=0.0, step_size=25, gamma=0.2, epochs=60)
 ELASTIC = augment_of(elastic_alpha=24.0, elastic_sigma=4.0, max_shift=0.0, max_rotation=0.0,
                      max_scale=0.0)
@@ -58,14 +56,10 @@ P2_STUDY = {   # (d)'s candidates: trained on 50,000 images, scored on the other
 DEEP = (784,) + (30,) * 8 + (10,)
 HOMEWORK_SGD = dict(optimizer="sgd", lr=1e-3, momentum=0.0, nesterov=False, weight_decay=0.0,
                     batch_size=10, epochs=5)
-VARIANTS = {   # variant: (part, config)
-    "sigmoid": ("a", TrainConfig(sizes=DEEP, activation="sigmoid", init="xavier_normal",
-                                 **HOMEWORK_SGD)),
-    "relu": ("b", TrainConfig(sizes=DEEP, activation="relu", init="kaiming_uniform",
-                              **HOMEWORK_SGD)),
-    "sigmoid-bn": ("b", TrainConfig(sizes=DEEP, activation="sigmoid", init="xavier_normal",
-                                    batchnorm=True, **HOMEWORK_SGD)),
-}
+_SIGMOID = TrainConfig(sizes=DEEP, activation="sigmoid", init="xavier_normal", **HOMEWORK_SGD)
+VARIANTS = {"sigmoid": ("a", _SIGMOID),     # variant: (part, config)
+            "relu": ("b", _SIGMOID.replace(activation="relu", init="kaiming_uniform")),
+            "sigmoid-bn": ("b", _SIGMOID.replace(batchnorm=True))}
 VARIANT_LABELS = {"sigmoid": "sigmoid + Xavier normal", "relu": "ReLU + Kaiming uniform",
                   "sigmoid-bn": "sigmoid + batch norm"}
 BEST_AUTO = "torch"      # --impl auto: the batch-128 nets in torchnet (float32)
@@ -74,17 +68,14 @@ BEST = TrainConfig(sizes=(784, 1024, 512, 256, 10), activation="relu", init="kai
                    dropout=0.2, batchnorm=True, optimizer="sgd", lr=0.1, momentum=0.9,
                    nesterov=True, weight_decay=5e-4, step_size=12, gamma=0.2, batch_size=128,
                    epochs=30, dtype="float32")
-# With every training batch distorted: random shifts, rotations and scaling plus the elastic
-# distortions of Problem 2 (d), no batch norm, no dropout. On the validation split this
-# reached 99.42% in 60 epochs, against 99.34% with the elastic distortions alone and
-# 99.35% for the affine-only net with dropout 0.1 trained 90 epochs (affine-90ep).
+# Every batch shifted, rotated, scaled and elastically distorted; no batch norm, no dropout.
+# Validation split: 99.42% in 60 epochs, against 99.34% elastic only, 99.35% affine-90ep.
 BEST_AUGMENTED = BEST.replace(batchnorm=False, dropout=0.0, lr=0.05, weight_decay=0.0,
                               step_size=25, epochs=60)
 AUGMENT = augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1, elastic_alpha=24.0,
                      elastic_sigma=4.0)
-# The dropout paper's dense nets (Srivastava et al. 2014: 98.94-99.05% without augmentation):
-# ReLU, dropout 0.5 on the hidden units and 0.2 on the pixels, and every unit's incoming
-# weights held to norm <= c after each step (max-norm), which lets a high learning rate run.
+# The dropout paper's dense nets (Srivastava et al. 2014: 98.94-99.05% unaugmented): dropout
+# 0.5 on hidden units and 0.2 on pixels, incoming weights held to norm <= c (max-norm).
 SRIVASTAVA = TrainConfig(sizes=(784, 1024, 1024, 1024, 10), activation="relu",
                          init="kaiming_normal", dropout=0.5, input_dropout=0.2, max_norm=3.5,
                          optimizer="sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.0,
@@ -102,11 +93,10 @@ P3_STUDY = {   # (c)'s candidates: trained on 50,000 images, scored on the other
                                            validation=True),
                     augment_of(max_shift=2.0, max_rotation=10.0, max_scale=0.1)),
 }
-# Seeds 1 and 2 of a candidate are trained when it is a close call: within 0.15 points of the
-# best of its kind at seed 0 on the validation split (augmented 99.42% against affine-90ep
-# 99.35%; batchnorm-indrop-45ep 98.87% against batchnorm-dropout-wd, the recipe). The others
-# keep one seed; the study table says so ("one seed: no verdict").
+# Candidates within 0.15 points of the best of their kind at seed 0 (validation) get seeds 1
+# and 2; the others keep one seed, and the study table says so ("one seed: no verdict").
 CLOSE_CALLS = ("augmented", "affine-90ep", "batchnorm-indrop-45ep", "batchnorm-dropout-wd")
+
 
 
 def _problem2(impl: str) -> list[tuple[Run, tuple]]:
@@ -151,13 +141,12 @@ def _problem3(impl: str) -> list[tuple[Run, tuple]]:
 
 
 def table(quick: bool = False, impl: str = "auto") -> list[Run]:
-    """Every run of both problems: per problem, its seed-0 runs (the study's candidates after
-    the others), then their seed siblings. quick shrinks every run to smoke size."""
+    """Every run of both problems: per problem its seed-0 runs, then their seed siblings;
+    quick shrinks every run to smoke size."""
     out = []
     for rows in (_problem2(impl), _problem3(impl)):
-        if quick:
-            rows = [(replace(run, config=run.config.replace(**QUICK)), seeds)
-                    for run, seeds in rows]
+        rows = [(replace(run, config=run.config.replace(**QUICK)) if quick else run, seeds)
+                for run, seeds in rows]
         out += [run for run, _ in rows] + [run.with_seed(s) for run, seeds in rows
                                            for s in seeds]
     return out
@@ -165,9 +154,8 @@ def table(quick: bool = False, impl: str = "auto") -> list[Run]:
 
 def plan(problem: int | None = None, quick: bool = False, impl: str = "auto",
          study: bool = False, part: str = "all") -> list[Run]:
-    """The runs to train: seed 0 of those that are not study candidates (`make all`), with
-    study every candidate and seed too; part "homework" keeps what the homework specifies.
-    problem: 2 or 3, or None for both."""
+    """The runs to train for problem (2, 3, or None for both): seed 0 of the non-candidates,
+    with study every run; part "homework": only what the homework specifies."""
     return [r for r in table(quick, impl) if problem in (None, r.problem)
             and (study or (r.seed == 0 and not r.study))
             and (part != "homework" or r.homework)]

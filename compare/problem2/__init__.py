@@ -1,17 +1,12 @@
-"""Problem 2: shallow nets (784-h-10) on MNIST: the baseline, two learning-rate sweeps, the best recipe."""
+"""Problem 2: shallow nets (784-h-10) on MNIST: a baseline, two rate sweeps, the best recipe."""
 
 PROBLEM = "problem2"   # results/problem2/, figures/problem2/
 
 
 def best_of(results: dict, part: str | None = None) -> str | None:
-    """The name of the run with the highest final accuracy, among those of the homework's
-    part `part` (all when None) that did not diverge; None if there is none.
-    results: {name: result as stored}.
-
-    The one definition of "the best rate" for the figures and the report alike
-    (pure: the report imports it without torch or matplotlib). Ties go to the
-    first in results' order.
-    """
+    """The name of the run ({name: result as stored}) of part `part` (all when None) with the
+    highest final accuracy that did not diverge (the first on a tie), or None: the one
+    definition of "the best rate", for figures and report alike."""
     scored = {k: r["final_accuracy"] for k, r in results.items()
               if part in (None, r["run"]["part"])
               and r.get("final_accuracy") is not None and not r.get("diverged_at")}

@@ -15,7 +15,7 @@ def finish(quick: bool, results: dict, labels: dict, impl: str) -> None:
 
 
 command = problem_cli.problem_command(
-    2, finish, help="Problem 2: shallow nets on MNIST -> figures/problem2, results/problem2.",
+    2, help="Problem 2: shallow nets on MNIST -> figures/problem2, results/problem2.",
     impl_help="Implementation for the sweeps and the recipes; auto: the batch-10 sweeps in "
               "scratchnet (float64), the batch-128 recipes in torchnet. (a) always runs both.",
     study_help="Also run (d)'s study of one-hidden-layer recipes on the validation split, and "
