@@ -1,21 +1,14 @@
-"""The reference implementations the benchmarks measure against, as their authors wrote them.
+"""The reference code, as its authors wrote it: timed by `compare bench`, an oracle for tests.
 
-- NielsenNetwork: a per-sample loop over column vectors in the style of
-  Nielsen's network.py (quadratic cost, sigmoid everywhere, plain SGD).
-- homework_epoch: Homework 7's own PyTorch loop: torchvision dataset with a
-  ToTensor + flatten transform, DataLoader(batch_size=10, shuffle=True), one
-  optimizer step per batch, then evaluation through a DataLoader.
-- homework_gd / homework_gd_with_mom / homework_adams: Problem 1's reference
-  algorithms, transcribed from the homework (loop bodies unchanged).
-
-They exist to be timed (compare bench), not to be used.
+NielsenNetwork is Nielsen's network.py (a per-sample loop over column vectors); homework_epoch
+is Homework 7's own PyTorch loop (DataLoader, batch 10); homework_gd, homework_gd_with_mom and
+homework_adams are Problem 1's algorithms, transcribed from the homework (bodies unchanged).
 """
 from __future__ import annotations
 
 import numpy as np
 
 
-# ---------------------------------------------------------------- Nielsen's network.py
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -71,7 +64,6 @@ class NielsenNetwork:
             self.update_mini_batch(list(zip(columns[idx], targets[idx])), eta)
 
 
-# ---------------------------------------------------------------- Homework 7's torch loop
 def homework_network(sizes):
     """The homework's Network class (sigmoid hidden layers, Xavier normal), one instance."""
     import torch.nn as nn
@@ -132,7 +124,6 @@ def homework_epoch(root, sizes=(784, 30, 10), eta=0.001, seed=0, evaluate=True):
     return correct / total
 
 
-# ---------------------------------------------------------------- Problem 1's algorithms
 def homework_gd(grad, init, n_epochs=1000, eta=10**-4):
     params = np.array(init)
     param_traj = np.zeros([n_epochs + 1, 2])
