@@ -20,11 +20,6 @@ class NielsenNetwork:
         self.weights = [np.array(W) for W in weights]          # (n_out, n_in)
         self.biases = [np.array(b).reshape(-1, 1) for b in biases]  # (n_out, 1)
 
-    def feedforward(self, a):
-        for b, w in zip(self.biases, self.weights):
-            a = _sigmoid(np.dot(w, a) + b)
-        return a
-
     def update_mini_batch(self, mini_batch, eta):
         nabla_b = [np.zeros(b.shape) for b in self.biases]
         nabla_w = [np.zeros(w.shape) for w in self.weights]

@@ -1,12 +1,7 @@
-"""`compare problem1`: GD, momentum and Adam on the Rosenbrock function.
+"""`compare problem1`: results/problem1.json, its trajectories' .npz and figures/problem1.
 
-    compare problem1   -> results/problem1.json, figures/problem1/*.png
-
-(a) contour plot; (b) the three methods at η = 1e-4; (c) momentum and Adam at η = 1e-3;
-(d) Adam at η = 1e-2 against momentum at 1e-2 and at its best stable rate. Beyond the
-homework: a learning-rate sweep of every method (sweep.py), each divergence threshold
-against the Hessian's prediction. The runs of (b)–(d) are columns of the sweeps. Their
-trajectories go to results/problem1/trajectories-<hash>.npz; a second call only re-plots.
+The runs of (b)–(d) are columns of every method's learning-rate sweep (sweep.py); a second
+call with the same config only re-plots.
 """
 from __future__ import annotations
 
@@ -137,13 +132,11 @@ def load_trajectories(npz: Path, results: dict, n_steps: int):
         return None, "missing"
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError):
         return None, "not a readable .npz (damaged or truncated)"
-    names = [r["name"] for r in results["runs"]]
-    if missing := [name for name in names if name not in trajectories]:
-        return None, f"no trajectory for {', '.join(missing)}"
-    for name in names:
-        if trajectories[name].shape != (n_steps + 1, 2):
-            return None, (f"trajectory {name} has shape {trajectories[name].shape}, "
-                          f"expected {(n_steps + 1, 2)}")
+    for name in (r["name"] for r in results["runs"]):
+        shape = trajectories[name].shape if name in trajectories else None
+        if shape != (n_steps + 1, 2):
+            return None, (f"no trajectory for {name}" if shape is None else
+                          f"trajectory {name} has shape {shape}, expected {(n_steps + 1, 2)}")
     return trajectories, None
 
 

@@ -1,14 +1,9 @@
-"""The Rosenbrock function and Homework 7's optimizers on it.
+"""f(x, y) = (1 − x)² + 100 (y − x²)², minimum 0 at (1, 1), and Homework 7's optimizers on it.
 
-    f(x, y) = (1 − x)² + 100 (y − x²)²,   minimum f = 0 at (1, 1).
-
-The problem statement prints the first term as (1 − x²), a typo: f would have no minimum at
-(1, 1) and be unbounded below along y = x²; the homework's own code uses (1 − x)².
-gd, momentum (heavy ball, γ = 0.9) and adam (the homework's: ε inside √) run in the
-homework's arithmetic, so they give its code's numbers to the last bit (compare/reference.py
-is the oracle); adam_torch is torch.optim.Adam (ε outside √). A trajectory holds every
-iterate, (n + 1, 2), or (n + 1, k, 2) for k rates at once; it is NaN from the first
-non-finite iterate (divergence) on.
+The problem statement's (1 − x²) is a typo (f would be unbounded below along y = x²); the
+homework's code has (1 − x)². gd, momentum and adam give the homework code's numbers to the
+last bit (compare/reference.py is the oracle). A trajectory holds every iterate, (n + 1, 2) or
+(n + 1, k, 2) for k rates at once, NaN from the first non-finite one (divergence) on.
 """
 from __future__ import annotations
 
@@ -30,11 +25,8 @@ def f(x, y):
 
 
 def gradient(p, out=None):
-    """∇f at p, (2,) or (k, 2), in the homework's order of operations.
-
-    x² is the homework's scalar x**2 (C's pow, which can differ from x*x by an ulp), also
-    for a column of k rates, so that each row follows its single run exactly.
-    """
+    """∇f at p, (2,) or (k, 2), in the homework's order of operations; x² is its scalar x**2
+    (C's pow, an ulp off x*x at times) also for k rates, so each row is its single run."""
     out = np.empty_like(p) if out is None else out
     x, y = p.T
     square = x ** 2 if np.ndim(x) == 0 else np.fromiter((v ** 2 for v in x), float, len(x))
@@ -97,12 +89,8 @@ def make_optimizer(method: str, p: np.ndarray, lr: float, gamma: float = 0.9,
 
 
 def run(method: str, lr, n_steps: int, start=START, **hyper) -> np.ndarray:
-    """Iterates of `method` from `start`: (n + 1, 2), or (n + 1, k, 2) for a 1-D array of k rates.
-
-    The k rates run side by side, opt.lr a (k, 1) column: the updates are elementwise, so
-    each row is exactly the run its rate gives alone (a test checks it), for one Python loop
-    instead of k. A single run stops at its first non-finite iterate.
-    """
+    """Iterates of `method` from `start`: (n + 1, 2), or (n + 1, k, 2) for k rates side by side
+    (opt.lr a (k, 1) column: each row is exactly its rate's single run, in one Python loop)."""
     rates = np.asarray(lr, dtype=float)
     p = np.empty(rates.shape + (2,))
     p[...] = start
