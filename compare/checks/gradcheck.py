@@ -1,11 +1,8 @@
 """`compare gradcheck`: hand-written backprop against autograd and finite differences.
 
-On small random float64 networks (every activation × cost × init, 2 to 5 weight layers,
-then batch norm, dropout and input dropout), scratchnet's backprop is compared with torch
-autograd on a torchnet copy of the same weights (torchnet.convert) and batch, and with
-central finite differences (scratchnet.gradcheck). With dropout the copy multiplies by
-scratchnet's masks (ReplayMasks; nn.Dropout is such a mask product, as a test shows), so
-both differentiate the same function.
+On small random float64 networks, scratchnet's backprop against torch autograd on a torchnet
+copy (same weights, same batch, and with dropout scratchnet's masks: ReplayMasks) and against
+central finite differences (scratchnet.gradcheck).
 """
 from __future__ import annotations
 
@@ -67,8 +64,8 @@ def all_cases(quick: bool = False) -> list[Case]:
 
 
 def make_case(case: Case, batch: int = 8, attempts: int = 200):
-    """(scratchnet net, X, y) for a case; for ReLU, a batch away from the kink. Batch norm's
-    γ, β and running statistics are moved away from 1, 0, 0 and 1, so that they all matter."""
+    """(scratchnet net, X, y); for ReLU, a batch away from the kink. Batch norm's γ, β and
+    running statistics are moved off 1, 0, 0 and 1, so that they all matter."""
     rng = np.random.default_rng([case.seed, 7])
     for _ in range(attempts):
         sizes = [int(s) for s in rng.integers(3, 8, case.depth)] + [int(rng.integers(3, 7))]
@@ -124,7 +121,8 @@ def autograd_gradients(net, X, y, device="cpu") -> list[np.ndarray]:
     """∂C/∂p for every p in net.parameters(), by torch autograd on a torchnet copy."""
     from torchnet.convert import to_torch
 
-    tnet, cache = to_torch(net, device), forward(net, X)[1]
+    tnet = to_torch(net, device)
+    _, cache = forward(net, X)                                       # the masks backprop will use
     if net.dropout and net.training:
         tnet.drop = ReplayMasks([torch.from_numpy(m).to(device) for m in cache.masks])
     if net.input_dropout and net.training:
@@ -134,10 +132,9 @@ def autograd_gradients(net, X, y, device="cpu") -> list[np.ndarray]:
 
 
 def worst_error(analytic, other, floor: float, against: str) -> float:
-    """Largest relative error |a − n| / (|a| + |n|) over the entries that can be resolved:
-    against="difference" skips |a − n| ≤ floor (finite differences resolve a gradient only to
-    about ε·|C|/h); against="size" skips |a| + |n| ≤ floor (both zero to round-off, as a
-    batch-normalized layer's bias gradient is)."""
+    """Largest |a − n| / (|a| + |n|) over the entries that can be resolved: against="difference"
+    skips |a − n| ≤ floor (finite differences resolve only about ε·|C|/h); against="size" skips
+    |a| + |n| ≤ floor (both zero to round-off, as a batch-normalized layer's bias gradient)."""
     worst = 0.0
     for a, n in zip(analytic, other):
         a, n = np.asarray(a, dtype=np.float64).ravel(), np.asarray(n, dtype=np.float64).ravel()
@@ -149,7 +146,8 @@ def worst_error(analytic, other, floor: float, against: str) -> float:
 def check_case(case: Case, device="cpu", fd_samples: int | None = None) -> dict:
     """One row of the table: the case and its worst autograd and finite-difference errors."""
     net, X, y = make_case(case)
-    loss, grads = fd.frozen(net, X, y)[1]()
+    _, backprop = fd.frozen(net, X, y)
+    loss, grads = backprop()
     scale = max(float(np.abs(g).max()) for g in grads)
     autograd = worst_error(grads, autograd_gradients(net, X, y, device), 64 * EPS * scale, "size")
     checked = fd.compare(net, X, y, FD_H, samples=fd_samples, seed=case.seed)
@@ -173,14 +171,9 @@ def format_table(rows) -> str:
 
 def _device(ctx, param, value):
     """The torch.device for --device (the checks run in float64), or a usage error."""
-    from torchnet.device import DeviceError, check_dtype, resolve
+    from torchnet.cli import resolve_device
 
-    try:
-        device = resolve(value)
-        check_dtype(device, "float64")
-        return device
-    except DeviceError as err:
-        raise click.BadParameter(str(err), ctx=ctx, param=param) from None
+    return resolve_device(value, "float64")
 
 
 device_option = click.option("--device", default="cpu", show_default=True, callback=_device,

@@ -1,8 +1,6 @@
-"""`compare lockstep`: both packages trained step for step from the same weights.
-
-Both train 784-30-10 from the same weights on the same MNIST batches with each optimizer
-setting (one with the max-norm constraint after every step); the largest weight difference
-after every step shows round-off growing, not two algorithms.
+"""`compare lockstep`: both packages train 784-30-10 step for step from the same weights on
+the same MNIST batches, with each optimizer setting; the largest weight difference after
+every step shows round-off growing, not two algorithms.
 """
 from __future__ import annotations
 
@@ -69,7 +67,8 @@ def lockstep_setting(name: str, data, steps: int = 1000, steps_per_epoch: int = 
                 current = epoch
                 for scheduler in schedulers:
                     scheduler.step()
-            sopt.step(snet.backprop(X[idx], y[idx])[1])
+            _, grads = snet.backprop(X[idx], y[idx])
+            sopt.step(grads)
             topt.zero_grad()
             tnet.loss(Xt[idx], yt[idx]).backward()
             topt.step()
