@@ -17,9 +17,9 @@ PART_TITLES = {"b": "(b) GD, momentum and Adam", "c": "(c) momentum and Adam",
                "d": "(d) Adam against momentum"}
 
 
-def _contour(ax, box, levels=None, labels=False):
-    """Log-spaced contours of f over box = (x0, x1, y0, y1), the minimum starred; without
-    levels, two a decade from 10^-1 up to max f, drawn faintly under paths."""
+def _contour(ax, box, levels=None):
+    """Log-spaced contours of f over box = (x0, x1, y0, y1), the minimum starred; given levels
+    are labelled, else two a decade from 10^-1 up to max f are drawn faintly under paths."""
     x0, x1, y0, y1 = box
     X, Y = np.meshgrid(np.linspace(x0, x1, 400), np.linspace(y0, y1, 400))
     Z = R.f(X, Y)
@@ -27,7 +27,7 @@ def _contour(ax, box, levels=None, labels=False):
     levels = 10 ** np.arange(-1, np.log10(Z.max()), 0.5) if faint else levels
     cs = ax.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8,
                     alpha=0.5 if faint else 1.0)
-    if labels:
+    if not faint:
         ax.clabel(cs, inline=True, fontsize=7, fmt="%.3g")
     ax.plot(*R.MINIMUM, "r*", markersize=12, label="minimum (1, 1)", zorder=5)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y")
@@ -35,7 +35,7 @@ def _contour(ax, box, levels=None, labels=False):
 
 def plot_contour(path):
     fig, (ax,) = plots.figure(width=7, height=6)
-    _contour(ax, (-4, 4, -2, 6), levels=np.logspace(-1, 3.5, 20), labels=True)
+    _contour(ax, (-4, 4, -2, 6), levels=np.logspace(-1, 3.5, 20))
     ax.plot(*R.START, "ko", label="start (−4, −2)", clip_on=False, zorder=5)
     ax.set_title("(a) f(x, y) = (1 − x)² + 100 (y − x²)²: contours at 20 log-spaced levels\n"
                  "(10^−1 … 10^3.5); the minimum lies in a long curved valley")
