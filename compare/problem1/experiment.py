@@ -162,7 +162,8 @@ def load_or_compute(config: Problem1Config, quick: bool = False, force: bool = F
 
 def table_lines(results: dict) -> list[str]:
     """The summary table the command prints."""
-    rows = [f"{'part':4}  {'method':28}  {'lr':>9}  {'final error':>11}  {'to 1e-6':>7}  diverged at"]
+    rows = [f"{'part':4}  {'method':28}  {'lr':>9}  {'final error':>11}  {'to 1e-6':>7}  "
+            "diverged at"]
     for r in results["runs"]:
         err = "-" if r["final_sq_error"] is None else f"{r['final_sq_error']:.2e}"
         to_tol = "-" if r["steps_to_tol"] is None else str(r["steps_to_tol"])

@@ -38,7 +38,8 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
         close.set_title("the same, zoomed on the rates within 5 points of the best", fontsize=9)
         paths.append(plots.save(fig, folder / name))
     fig, (ax,) = plots.figure()
-    rates = {k: v for k, v in results.items() if k in (best_of(results, "b"), best_of(results, "c"))}
+    best = (best_of(results, "b"), best_of(results, "c"))
+    rates = {k: v for k, v in results.items() if k in best}
     recipes = _subset(results, "d")
     plots.accuracy_curves(ax, {**rates, **recipes}, labels, ylim=(0.9, 1.0))
     ax.set_title("(d) Best SGD and Adam rates of the sweeps against the chosen recipes\n"
