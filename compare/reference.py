@@ -1,21 +1,14 @@
-"""The reference implementations the benchmarks measure against, as their authors wrote them.
+"""The reference code, as its authors wrote it: timed by `compare bench`, an oracle for tests.
 
-- NielsenNetwork: a per-sample loop over column vectors in the style of
-  Nielsen's network.py (quadratic cost, sigmoid everywhere, plain SGD).
-- homework_epoch: Homework 7's own PyTorch loop: torchvision dataset with a
-  ToTensor + flatten transform, DataLoader(batch_size=10, shuffle=True), one
-  optimizer step per batch, then evaluation through a DataLoader.
-- homework_gd / homework_gd_with_mom / homework_adams: Problem 1's reference
-  algorithms, transcribed from the homework (loop bodies unchanged).
-
-They exist to be timed (compare bench), not to be used.
+NielsenNetwork is Nielsen's network.py (a per-sample loop over column vectors); homework_epoch
+is Homework 7's own PyTorch loop (DataLoader, batch 10); homework_gd, homework_gd_with_mom and
+homework_adams are Problem 1's algorithms, transcribed from the homework (bodies unchanged).
 """
 from __future__ import annotations
 
 import numpy as np
 
 
-# ---------------------------------------------------------------- Nielsen's network.py
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -26,11 +19,6 @@ class NielsenNetwork:
     def __init__(self, weights, biases):
         self.weights = [np.array(W) for W in weights]          # (n_out, n_in)
         self.biases = [np.array(b).reshape(-1, 1) for b in biases]  # (n_out, 1)
-
-    def feedforward(self, a):
-        for b, w in zip(self.biases, self.weights):
-            a = _sigmoid(np.dot(w, a) + b)
-        return a
 
     def update_mini_batch(self, mini_batch, eta):
         nabla_b = [np.zeros(b.shape) for b in self.biases]
@@ -71,7 +59,6 @@ class NielsenNetwork:
             self.update_mini_batch(list(zip(columns[idx], targets[idx])), eta)
 
 
-# ---------------------------------------------------------------- Homework 7's torch loop
 def homework_network(sizes):
     """The homework's Network class (sigmoid hidden layers, Xavier normal), one instance."""
     import torch.nn as nn
@@ -95,7 +82,7 @@ def homework_network(sizes):
     return Network(sizes)
 
 
-def homework_epoch(root, sizes=(784, 30, 10), eta=0.001, seed=0, evaluate=True):
+def homework_epoch(root, sizes=(784, 30, 10), eta=0.001, seed=0):
     """One epoch of the homework's train() with its DataLoader; returns test accuracy."""
     import torch
     import torch.nn as nn
@@ -120,8 +107,6 @@ def homework_epoch(root, sizes=(784, 30, 10), eta=0.001, seed=0, evaluate=True):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    if not evaluate:
-        return None
     network.eval()
     correct = total = 0
     with torch.no_grad():
@@ -132,7 +117,6 @@ def homework_epoch(root, sizes=(784, 30, 10), eta=0.001, seed=0, evaluate=True):
     return correct / total
 
 
-# ---------------------------------------------------------------- Problem 1's algorithms
 def homework_gd(grad, init, n_epochs=1000, eta=10**-4):
     params = np.array(init)
     param_traj = np.zeros([n_epochs + 1, 2])

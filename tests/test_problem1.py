@@ -17,6 +17,7 @@ from compare import reference
 from compare.problem1 import experiment as P
 from compare.problem1 import report as report_problem1
 from compare.problem1 import rosenbrock as R
+from compare.problem1 import sweep as S
 
 START = [-4.0, -2.0]
 HOMEWORK = {"gd": reference.homework_gd, "momentum": reference.homework_gd_with_mom,
@@ -188,7 +189,7 @@ def test_config_hash_and_grid():
 def test_thresholds_bracket_the_onsets():
     # Every divergence happens within ~20 steps, so 500 steps find the same bracket.
     config = P.Problem1Config(n_steps=500, methods=("gd", "momentum"), refine=8)
-    th = P.thresholds(config, *_tables_scans(config))
+    th = S.thresholds(config, *_tables_scans(config))
     gd, mom = th["gd"], th["momentum"]
     lo, hi = gd["largest_stable"], gd["smallest_diverging"]
     assert gd["predicted_at_start"] < lo < hi < gd["predicted_at_minimum"]
@@ -207,18 +208,18 @@ def test_thresholds_bracket_the_onsets():
 def _tables_scans(config):
     tables, scans = {}, {}
     for method in config.methods:
-        tables[method], _ = P.sweep(method, config)
-        scans[method] = P.scan(method, tables[method], config)
+        tables[method], _ = S.sweep(method, config)
+        scans[method] = S.scan(method, tables[method], config)
     return tables, scans
 
 
 def test_best_stable_rate_stays_below_the_onset():
     table = {"rates": [1e-4, 2e-4, 3e-4, 4e-4], "steps_to_tol": [900, 500, None, 100],
              "final_sq_error": [1e-20, 1e-20, None, 1e-28], "diverged_at": [None, None, 7, None]}
-    assert P.bracket(table) == (2e-4, 3e-4)
-    assert P.best_stable(table) == 2e-4                   # 4e-4 is an island above the onset
+    assert S.bracket(table) == (2e-4, 3e-4)
+    assert S.best_stable(table) == 2e-4                   # 4e-4 is an island above the onset
     table["steps_to_tol"], table["final_sq_error"] = [None, None, None, 100], [1e-3, 1e-5, None, 0.0]
-    assert P.best_stable(table) == 2e-4                   # none reaches tol: the closest
+    assert S.best_stable(table) == 2e-4                   # none reaches tol: the closest
 
 
 def _fail(*args, **kwargs):

@@ -1,1 +1,1 @@
-"""Cross-checks: scratchnet against torch autograd and finite differences, and against torchnet step for step."""
+"""Cross-checks: scratchnet against autograd and finite differences, and against torchnet."""

@@ -1,14 +1,8 @@
 """`compare gradcheck`: hand-written backprop against autograd and finite differences.
 
-gradcheck: on small random networks (every activation × cost × init, 2 to 5
-weight layers, plus batch norm, dropout and input dropout), in float64, on the
-same weights (copied by torchnet.convert) and the same batch, scratchnet's
-hand-written backprop is compared with torch autograd (to 1e-10 relative) and
-with central finite differences (scratchnet.gradcheck, to 1e-7 relative). With
-dropout, torch would draw its masks from its own generator, so the torchnet
-copy is given scratchnet's masks instead (ReplayMasks, for the hidden layers'
-and for the input's; nn.Dropout is exactly such a mask product, as a test
-shows) and both differentiate the same function.
+On small random float64 networks, scratchnet's backprop against torch autograd on a torchnet
+copy (same weights, same batch, and with dropout scratchnet's masks: ReplayMasks) and against
+central finite differences (scratchnet.gradcheck).
 """
 from __future__ import annotations
 
@@ -28,25 +22,21 @@ from scratchnet import gradcheck as fd, names
 from .. import runs
 
 EPS = np.finfo(np.float64).eps
-# Backprop and autograd do the same float64 arithmetic in another order (sums of
-# products regrouped), so they differ by round-off: a few ε ≈ 2.2e-16 per operation,
-# growing with depth to about 1e-12 at worst in these small nets. 1e-10 leaves a
-# hundredfold margin above that, and is still 1e7 times below the error of a wrong
-# derivative (a 1% mistake in σ' shows up as 1e-3; see test_a_wrong_derivative_is_caught).
+# Backprop and autograd regroup the same float64 sums: they differ by round-off, about 1e-12
+# at worst in these nets. 1e-10 leaves a hundredfold margin and is still 1e7 below a wrong
+# derivative (1% off in σ' shows up as 1e-3; see test_a_wrong_derivative_is_caught).
 AUTOGRAD_RTOL = 1e-10
 FD_RTOL = 1e-7          # central differences, h = 1e-5: about 1e-10 truncation, 1e-11 round-off
 FD_H = 1e-5
 KINK_MARGIN = 1e-3      # ReLU pre-activations stay this far from 0, so ±h never crosses the kink
-DEPTHS = (2, 3, 4, 5)   # weight layers
 
 
-# ================================================================ gradcheck
 @dataclass(frozen=True)
 class Case:
     activation: str
     cost: str
     init: str
-    depth: int
+    depth: int                  # weight layers
     batchnorm: bool = False
     dropout: float = 0.0
     eval_mode: bool = False     # batch norm with its running statistics
@@ -63,8 +53,8 @@ class Case:
 
 def all_cases(quick: bool = False) -> list[Case]:
     """Every activation × cost × init × depth, then batch norm and dropout variants."""
-    depths = (2, 4) if quick else DEPTHS
-    combos = itertools.product(names.ACTIVATIONS, names.COSTS, names.INITS, depths)
+    combos = itertools.product(names.ACTIVATIONS, names.COSTS, names.INITS,
+                               (2, 4) if quick else (2, 3, 4, 5))
     cases = [Case(a, c, i, d, seed=k) for k, (a, c, i, d) in enumerate(combos)]
     extras = [dict(batchnorm=True), dict(batchnorm=True, eval_mode=True), dict(dropout=0.3),
               dict(batchnorm=True, dropout=0.3), dict(input_dropout=0.2, dropout=0.3)]
@@ -74,11 +64,8 @@ def all_cases(quick: bool = False) -> list[Case]:
 
 
 def make_case(case: Case, batch: int = 8, attempts: int = 200):
-    """(scratchnet net, X, y) for a case; for ReLU, a batch away from the kink.
-
-    Batch norm's γ and β are moved away from 1 and 0 and, for the eval-mode
-    case, the running statistics away from 0 and 1, so they all matter.
-    """
+    """(scratchnet net, X, y); for ReLU, a batch away from the kink. Batch norm's γ, β and
+    running statistics are moved off 1, 0, 0 and 1, so that they all matter."""
     rng = np.random.default_rng([case.seed, 7])
     for _ in range(attempts):
         sizes = [int(s) for s in rng.integers(3, 8, case.depth)] + [int(rng.integers(3, 7))]
@@ -98,34 +85,27 @@ def make_case(case: Case, batch: int = 8, attempts: int = 200):
     raise RuntimeError(f"{case.name}: no batch found with ReLU inputs away from the kink")
 
 
-def _replaying(net):
-    """net.forward, without moving its dropout generator or running statistics: each call
-    returns (z_L, ForwardCache) with the masks the network's next backprop will draw."""
+def forward(net, X):
+    """net.forward(X), (z_L, ForwardCache), with the masks the next backprop will draw: the
+    dropout generator and batch norm's running statistics are left as they were."""
     state = copy.deepcopy(net.dropout_rng.bit_generator.state)
     stats = [(bn.running_mean.copy(), bn.running_var.copy()) for bn in net.norms]
-
-    def forward(X):
-        try:
-            return net.forward(X)
-        finally:
-            net.dropout_rng.bit_generator.state = copy.deepcopy(state)
-            for bn, (mean, var) in zip(net.norms, stats):
-                bn.running_mean[...], bn.running_var[...] = mean, var
-    return forward
+    try:
+        return net.forward(X)
+    finally:
+        net.dropout_rng.bit_generator.state = state
+        for bn, (mean, var) in zip(net.norms, stats):
+            bn.running_mean[...], bn.running_var[...] = mean, var
 
 
 def _min_abs_z(net, X) -> float:
     """Smallest |z| any hidden activation sees (after batch norm), with this batch's masks."""
-    _, cache = _replaying(net)(X)
-    return min(float(np.abs(z).min()) for z in cache.z)
+    return min(float(np.abs(z).min()) for z in forward(net, X)[1].z)
 
 
 class ReplayMasks(torch.nn.Module):
-    """Stands in for nn.Dropout: multiplies by given masks, one per call in turn.
-
-    torch's dropout draws from torch's generator and scratchnet's from NumPy's,
-    so to compare gradients with dropout on, scratchnet's masks are injected.
-    """
+    """Stands in for nn.Dropout (whose masks come from torch's generator): multiplies by
+    scratchnet's masks, one per call in turn."""
 
     def __init__(self, masks):
         super().__init__()
@@ -142,37 +122,31 @@ def autograd_gradients(net, X, y, device="cpu") -> list[np.ndarray]:
     from torchnet.convert import to_torch
 
     tnet = to_torch(net, device)
-    _, cache = _replaying(net)(X)                                    # the masks backprop will use
+    _, cache = forward(net, X)                                       # the masks backprop will use
     if net.dropout and net.training:
         tnet.drop = ReplayMasks([torch.from_numpy(m).to(device) for m in cache.masks])
     if net.input_dropout and net.training:
         tnet.input_drop = ReplayMasks([torch.from_numpy(cache.input_mask).to(device)])
-    loss = tnet.loss(torch.from_numpy(X).to(device), torch.from_numpy(y).to(device))
-    loss.backward()
+    tnet.loss(torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)).backward()
     return [p.grad.detach().cpu().numpy() for p in tnet.parameters()]
 
 
 def worst_error(analytic, other, floor: float, against: str) -> float:
-    """Largest relative error |a − n| / (|a| + |n|) over the entries that can be resolved.
-
-    against="difference": skip entries with |a − n| ≤ floor (finite differences
-    resolve a gradient only to about ε·|C|/h). against="size": skip entries with
-    |a| + |n| ≤ floor (both zero to round-off, as a batch-normalized layer's
-    bias gradient is mathematically).
-    """
+    """Largest |a − n| / (|a| + |n|) over the entries that can be resolved: against="difference"
+    skips |a − n| ≤ floor (finite differences resolve only about ε·|C|/h); against="size" skips
+    |a| + |n| ≤ floor (both zero to round-off, as a batch-normalized layer's bias gradient)."""
     worst = 0.0
     for a, n in zip(analytic, other):
         a, n = np.asarray(a, dtype=np.float64).ravel(), np.asarray(n, dtype=np.float64).ravel()
         size = np.abs(a - n) if against == "difference" else np.abs(a) + np.abs(n)
-        errors = fd.relative_error(a, n)[size > floor]
-        worst = max(worst, float(errors.max(initial=0.0)))
+        worst = max(worst, float(fd.relative_error(a, n)[size > floor].max(initial=0.0)))
     return worst
 
 
 def check_case(case: Case, device="cpu", fd_samples: int | None = None) -> dict:
     """One row of the table: the case and its worst autograd and finite-difference errors."""
     net, X, y = make_case(case)
-    cost, backprop = fd.frozen(net, X, y)
+    _, backprop = fd.frozen(net, X, y)
     loss, grads = backprop()
     scale = max(float(np.abs(g).max()) for g in grads)
     autograd = worst_error(grads, autograd_gradients(net, X, y, device), 64 * EPS * scale, "size")
@@ -195,33 +169,26 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
-# ================================================================ commands
-def device_option(f):
-    return click.option("--device", default="cpu", show_default=True,
-                        help="where torch runs: auto, cpu, cuda or mps (float64 needed)")(f)
-
-
-def resolve_device(device):
+def _device(ctx, param, value):
     """The torch.device for --device (the checks run in float64), or a usage error."""
-    from torchnet.device import DeviceError, check_dtype, resolve
+    from torchnet.cli import resolve_device
 
-    try:
-        device = resolve(device)
-        check_dtype(device, "float64")
-        return device
-    except DeviceError as err:
-        raise click.BadParameter(str(err), param_hint="--device") from None
+    return resolve_device(value, "float64")
+
+
+device_option = click.option("--device", default="cpu", show_default=True, callback=_device,
+                             help="where torch runs: auto, cpu, cuda or mps (float64 needed)")
 
 
 @click.command("gradcheck")
 @click.option("--quick", is_flag=True, help="a smoke-sized subset (or QUICK=1)")
-@click.option("--quiet", is_flag=True, help="no progress bar; print only failures and the summary")
+@click.option("--quiet", is_flag=True,
+              help="no progress bar; print only failures and the summary")
 @device_option
 def command(quick, quiet, device):
     """Backprop vs torch autograd vs finite differences, in float64; exit 1 on any failure."""
-    quick, device = runs.quick_mode(quick), resolve_device(device)
+    quick, start = runs.quick_mode(quick), time.perf_counter()
     cases = all_cases(quick)
-    start = time.perf_counter()
     with click.progressbar(cases, label="gradcheck", file=sys.stderr, hidden=quiet) as bar:
         rows = [check_case(case, device, fd_samples=20 if quick else None) for case in bar]
     failed = [r for r in rows if not r["ok"]]

@@ -1,8 +1,5 @@
-"""`compare lockstep`: both packages trained step for step from the same weights.
-
-Both packages train 784-30-10 from the same weights on the same MNIST
-batches, step for step, with each optimizer setting (one of them with the
-max-norm constraint after every step); the largest weight difference after
+"""`compare lockstep`: both packages train 784-30-10 step for step from the same weights on
+the same MNIST batches, with each optimizer setting; the largest weight difference after
 every step shows round-off growing, not two algorithms.
 """
 from __future__ import annotations
@@ -20,12 +17,12 @@ from scratchnet import mnist, optim
 from scratchnet.layers import max_norm_
 from scratchnet.train import batches
 
-from .. import runs
-from .gradcheck import device_option, resolve_device
+from .. import plots, runs
+from .gradcheck import device_option
 
-# name -> (optimizer, options, StepLR (step_size, gamma) or None). The options are the
-# optimizer's, and max_norm: the constraint both train() functions apply after each step
-# (Xavier's rows start near norm 1.4; c = 2 binds from about step 30, soon on nearly all).
+# name -> (optimizer, options, StepLR (step_size, gamma) or None). max_norm is the constraint
+# both train() functions apply after each step (Xavier's rows start near norm 1.4; c = 2 binds
+# from about step 30, soon on nearly all).
 SETTINGS = {
     "SGD": ("sgd", dict(lr=0.1), None),
     "SGD momentum": ("sgd", dict(lr=0.1, momentum=0.9), None),
@@ -37,32 +34,35 @@ SETTINGS = {
     "SGD momentum + max-norm": ("sgd", dict(lr=0.1, momentum=0.9, max_norm=2.0), None),
 }
 # The largest weight difference allowed after 1,000 steps. The same algorithm in two
-# implementations drifts apart only by round-off, about 1e-15 here; a different
-# algorithm (a dampening missed, Adam's ε in the wrong place) moves the weights apart
-# by the size of an update, 1e-4 or more, within a few steps. 1e-9 lies between,
-# with five orders of magnitude on either side.
+# implementations drifts apart by round-off, about 1e-15 here; a different one (a dampening
+# missed, Adam's ε in the wrong place) by the size of an update, 1e-4 or more, within a few
+# steps. 1e-9 lies between, with five orders of magnitude on either side.
 LOCKSTEP_BOUND = 1e-9
 
 
 def lockstep_setting(name: str, data, steps: int = 1000, steps_per_epoch: int = 100,
-                     batch_size: int = 10, sizes=(784, 30, 10), seed: int = 0,
-                     device="cpu", callback=None) -> np.ndarray:
-    """max |θ_scratch − θ_torch| over all parameters after each of `steps` steps.
+                     device="cpu", callback=lambda step: None, batch_size: int = 10,
+                     seed: int = 0) -> np.ndarray:
+    """max |θ_scratch − θ_torch| after each step (then callback(step)). An "epoch" is
+    steps_per_epoch batches of the first images, in scratchnet's order: StepLR acts in the run."""
+    from torchnet.convert import to_torch
+    from torchnet.train import max_norm_ as torch_max_norm_, optimizer_for, small_batch_threads
 
-    An "epoch" is `steps_per_epoch` batches of the first steps_per_epoch·batch_size
-    images, in scratchnet's epoch_order, so StepLR changes the rate within the run.
-    callback(step), if given, is called after every step.
-    """
-    from torchnet.train import max_norm_ as torch_max_norm_, small_batch_threads
-
-    options = dict(SETTINGS[name][1])
+    kind, options, schedule = SETTINGS[name]
+    options = dict(options)
     max_norm = options.pop("max_norm", 0.0)
     X, y = data[0][:steps_per_epoch * batch_size], data[1][:steps_per_epoch * batch_size]
     Xt, yt = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
-    snet, sopt, tnet, topt, schedulers = _pair(name, options, sizes, seed, device)
+    snet = scratchnet.Network((784, 30, 10), seed=seed)              # float64
+    tnet = to_torch(snet, device)
+    sopt = (optim.SGD if kind == "sgd" else optim.Adam)(snet.parameters(), **options)
+    topt = optimizer_for(kind, tnet.parameters(), options, device)  # as torchnet.train.run
+    schedulers = ([optim.StepLR(sopt, *schedule), torch.optim.lr_scheduler.StepLR(topt, *schedule)]
+                  if schedule else [])
+    stream = ((e, idx) for e in itertools.count() for idx in batches(len(X), batch_size, seed, e))
     diffs, current = np.empty(steps), 0
     with threadpool_limits(1, user_api="blas"), small_batch_threads(batch_size, Xt.device):
-        for step, (epoch, idx) in zip(range(steps), _batch_stream(len(X), batch_size, seed)):
+        for step, (epoch, idx) in zip(range(steps), stream):
             if epoch != current:                       # an epoch ended: the schedules move
                 current = epoch
                 for scheduler in schedulers:
@@ -77,49 +77,17 @@ def lockstep_setting(name: str, data, steps: int = 1000, steps_per_epoch: int = 
                 torch_max_norm_([layer.weight for layer in tnet.layers], max_norm)
             diffs[step] = max(float(np.abs(p - q.detach().cpu().numpy()).max())
                               for p, q in zip(snet.parameters(), tnet.parameters()))
-            if callback is not None:
-                callback(step + 1)
+            callback(step + 1)
     return diffs
 
 
-def _pair(name: str, options: dict, sizes, seed: int, device):
-    """(scratchnet net, its optimizer, the torchnet copy, its optimizer, their StepLRs)."""
-    from torchnet.convert import to_torch
-    from torchnet.train import optimizer_for
-
-    kind, _, schedule = SETTINGS[name]
-    snet = scratchnet.Network(sizes, seed=seed)                      # float64
-    tnet = to_torch(snet, device)
-    sopt = (optim.SGD if kind == "sgd" else optim.Adam)(snet.parameters(), **options)
-    topt = optimizer_for(kind, tnet.parameters(), options, device)  # as torchnet.train.run
-    schedulers = ([optim.StepLR(sopt, *schedule), torch.optim.lr_scheduler.StepLR(topt, *schedule)]
-                  if schedule else [])
-    return snet, sopt, tnet, topt, schedulers
-
-
-def _batch_stream(n: int, batch_size: int, seed: int):
-    """(epoch, indices) of every batch, epoch after epoch, in scratchnet's batch order."""
-    for epoch in itertools.count():
-        for idx in batches(n, batch_size, seed, epoch):
-            yield epoch, idx
-
-
-def lockstep(settings=None, data=None, root="data", steps: int = 1000, **options) -> dict:
-    """lockstep_setting for each setting (all of SETTINGS by default), on real MNIST."""
-    data = data if data is not None else mnist.load("train", root)
-    return {name: lockstep_setting(name, data, steps, **options)
-            for name in (settings or SETTINGS)}
-
-
-def plot_lockstep(result: dict, path, bound: float = LOCKSTEP_BOUND):
+def plot_lockstep(result: dict, path):
     """The weight difference of every setting against the step, on a log scale."""
-    from .. import plots
-
     fig, (ax,) = plots.figure(width=7.5)
     for name, diffs in result.items():
-        steps = np.arange(1, len(diffs) + 1)
-        ax.plot(steps, np.where(diffs > 0, diffs, np.nan), label=name, lw=1.2)
-    ax.axhline(bound, color="k", ls="--", lw=0.8, label=f"bound {bound:g}")
+        ax.plot(np.arange(1, len(diffs) + 1), np.where(diffs > 0, diffs, np.nan), label=name,
+                lw=1.2)
+    ax.axhline(LOCKSTEP_BOUND, color="k", ls="--", lw=0.8, label=f"bound {LOCKSTEP_BOUND:g}")
     ax.set_yscale("log")
     plots.style(ax, xlabel="training step (batch of 10 MNIST images)",
                 ylabel="max |θ_scratchnet − θ_torchnet| over all weights",
@@ -138,24 +106,20 @@ def plot_lockstep(result: dict, path, bound: float = LOCKSTEP_BOUND):
 @device_option
 def command(steps, root, quick, quiet, device):
     """Train both packages from the same weights on the same batches; compare the weights."""
-    quick, device = runs.quick_mode(quick), resolve_device(device)
-    steps_per_epoch = 100
-    if quick:
-        steps, steps_per_epoch = min(steps, 50), 10
+    quick = runs.quick_mode(quick)
+    steps, per_epoch = (min(steps, 50), 10) if quick else (steps, 100)
     try:
         data = mnist.load("train", root)
     except mnist.IDXError as err:
         raise click.BadParameter(str(err), param_hint="--data") from None
-    result = {}
     with click.progressbar(length=steps * len(SETTINGS), label="lockstep", hidden=quiet,
                            file=sys.stderr) as bar:
-        for name in SETTINGS:
-            result[name] = lockstep_setting(name, data, steps, steps_per_epoch, device=device,
-                                            callback=lambda _: bar.update(1))
+        result = {name: lockstep_setting(name, data, steps, per_epoch, device,
+                                         lambda _: bar.update(1)) for name in SETTINGS}
     figure = plot_lockstep(result, runs.figures_dir("compare", quick) / "lockstep.png")
     path = runs.results_dir("compare", quick) / "lockstep.json"
     runs.write_json_atomic(path, {
-        "device": str(device), "steps": steps, "steps_per_epoch": steps_per_epoch,
+        "device": str(device), "steps": steps, "steps_per_epoch": per_epoch,
         "batch_size": 10, "sizes": [784, 30, 10], "bound": LOCKSTEP_BOUND,
         "settings": {name: {"optimizer": SETTINGS[name][0], "options": SETTINGS[name][1],
                             "step_lr": SETTINGS[name][2], "final": float(d[-1]),

@@ -1,22 +1,12 @@
-"""Problem 1: gradient descent, momentum and Adam on the Rosenbrock function.
+"""`compare problem1`: results/problem1.json, its trajectories' .npz and figures/problem1.
 
-    compare problem1   -> results/problem1.json, figures/problem1/*.png
-
-(a) contour plot; (b) the three methods at η = 1e-4; (c) momentum and Adam at
-η = 1e-3; (d) Adam at η = 1e-2 against momentum at 1e-2 and at its best stable
-rate. Beyond the homework: a learning-rate sweep of every method, with each
-divergence threshold measured and compared with the Hessian's prediction.
-
-All of it is one config (Problem1Config). The sweep runs every rate of a method
-side by side (rosenbrock.run with an array of rates), and the runs of (b)–(d)
-are columns of those sweeps, so nothing is computed twice. The numbers go to
-results/problem1.json, the trajectories the figures need to
-results/problem1/trajectories-<hash>.npz; a second call only re-plots. The
-sweeps are in sweep.py, the figures in figures.py.
+The runs of (b)–(d) are columns of every method's learning-rate sweep (sweep.py); a second
+call with the same config only re-plots.
 """
 from __future__ import annotations
 
 import time
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,10 +18,8 @@ from scratchnet.cachekey import short_hash
 
 from . import rosenbrock as R
 from .figures import plot_all
-from .sweep import best_stable, bracket, scan, sweep, thresholds
+from .sweep import best_stable, scan, sweep, thresholds
 from ..runs import figures_dir, quick_mode, read_result, results_dir
-
-PROBLEM = "problem1"
 
 
 @dataclass(frozen=True)
@@ -80,14 +68,14 @@ RUNS = (("b_gd", "b", "gd", "lr_b"), ("b_momentum", "b", "momentum", "lr_b"),
         ("b_adam", "b", "adam", "lr_b"), ("c_momentum", "c", "momentum", "lr_c"),
         ("c_adam", "c", "adam", "lr_c"), ("d_adam", "d", "adam", "lr_d"),
         ("d_momentum", "d", "momentum", "lr_d"), ("d_momentum_best", "d", "momentum", "best"))
+RESULT_KEYS = ("hash", "config", "runs", "best_stable_rate", "sweep", "thresholds")
+RUN_KEYS = ("name", "part", "method", "label", "lr", "final_sq_error", "steps_to_tol",
+            "diverged_at")
 
 
-# ------------------------------------------------------------------ computing
-def compute(config: Problem1Config, callback=None):
-    """Run the study: (results for the JSON, {run name: trajectory (n + 1, 2)}).
-
-    callback(label), if given, is called after each method's sweep.
-    """
+def compute(config: Problem1Config, callback=lambda method: None):
+    """(results for the JSON, {run name: trajectory (n + 1, 2)}); callback(method) after
+    each method's sweep."""
     t0 = time.perf_counter()
     tables, kept, scans = {}, {}, {}
     for method in config.methods:
@@ -98,102 +86,73 @@ def compute(config: Problem1Config, callback=None):
             if m == method and lr is not None:
                 kept[name] = (lr, columns[lr].copy())
         del columns                                        # frees the (n + 1, k, 2) sweep
-        _notify(callback, method)
-    runs = [{"name": name, "part": part, "method": method, "label": R.METHODS[method],
-             "lr": kept[name][0], **R.summarize(kept[name][1], config.tol)}
-            for name, part, method, _ in RUNS if name in kept]
-    results = {
+        callback(method)
+    return {
         "problem": 1,
         "function": "f(x, y) = (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1)",
         "typo": "the problem statement's (1 - x^2) is a typo for (1 - x)^2, "
                 "as the homework's own code has it",
         "config": config.to_dict(), "hash": config.short_hash(),
-        "runs": runs,
+        "runs": [{"name": name, "part": part, "method": method, "label": R.METHODS[method],
+                  "lr": kept[name][0], **R.summarize(kept[name][1], config.tol)}
+                 for name, part, method, _ in RUNS if name in kept],
         "best_stable_rate": {m: best_stable(t) for m, t in tables.items()},
-        "sweep": tables,
-        "thresholds": thresholds(config, tables, scans),
-    }
-    results["seconds"] = round(time.perf_counter() - t0, 2)
-    return results, {name: traj for name, (_, traj) in kept.items()}
+        "sweep": tables, "thresholds": thresholds(config, tables, scans),
+        "seconds": round(time.perf_counter() - t0, 2),
+    }, {name: traj for name, (_, traj) in kept.items()}
 
 
-def _notify(callback, label):
-    if callback is not None:
-        callback(label)
-
-
-# ------------------------------------------------------------------ caching
 def json_path(quick: bool) -> Path:
     """results/problem1.json, or results/quick/problem1.json for smoke runs."""
-    return results_dir(PROBLEM, quick).with_suffix(".json")
+    return results_dir("problem1", quick).with_suffix(".json")
 
 
 def trajectories_path(config: Problem1Config, quick: bool) -> Path:
-    return results_dir(PROBLEM, quick) / f"trajectories-{config.short_hash()}.npz"
+    return results_dir("problem1", quick) / f"trajectories-{config.short_hash()}.npz"
 
 
-RESULT_KEYS = ("hash", "config", "runs", "best_stable_rate", "sweep", "thresholds")
-RUN_KEYS = ("name", "part", "method", "label", "lr", "final_sq_error", "steps_to_tol",
-            "diverged_at")
-
-
-def results_problem(results: dict, config: Problem1Config) -> str | None:
-    """What makes a stored results/problem1.json unusable for config, or None."""
-    missing = [k for k in RESULT_KEYS if k not in results]
-    if missing:
+def results_problem(results: dict) -> str | None:
+    """What makes a stored results/problem1.json unusable, or None."""
+    if missing := [k for k in RESULT_KEYS if k not in results]:
         return "missing " + ", ".join(f"'{k}'" for k in missing)
     if not isinstance(results["runs"], list) or not results["runs"]:
         return "'runs' is empty or not a list"
-    for run in results["runs"]:
-        if not isinstance(run, dict) or any(k not in run for k in RUN_KEYS):
-            return "a run in 'runs' is incomplete"
-    if not isinstance(results["thresholds"], dict):
-        return "'thresholds' is not an object"
-    return None
+    if any(not isinstance(run, dict) or any(k not in run for k in RUN_KEYS)
+           for run in results["runs"]):
+        return "a run in 'runs' is incomplete"
+    return None if isinstance(results["thresholds"], dict) else "'thresholds' is not an object"
 
 
-def load_trajectories(npz: Path, results: dict, config: Problem1Config):
+def load_trajectories(npz: Path, results: dict, n_steps: int):
     """({run name: trajectory (n + 1, 2)}, None), or (None, why) if the .npz is unusable."""
-    import zipfile
-
-    names = [r["name"] for r in results["runs"]]
     try:
         with open(npz, "rb") as f, np.load(f, allow_pickle=False) as data:
-            missing = [name for name in names if name not in data.files]
-            if missing:
-                return None, f"no trajectory for {', '.join(missing)}"
             trajectories = {name: data[name] for name in data.files}
     except FileNotFoundError:
         return None, "missing"
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError):
         return None, "not a readable .npz (damaged or truncated)"
-    for name in names:
-        if trajectories[name].shape != (config.n_steps + 1, 2):
-            return None, (f"trajectory {name} has shape {trajectories[name].shape}, "
-                          f"expected {(config.n_steps + 1, 2)}")
+    for name in (r["name"] for r in results["runs"]):
+        shape = trajectories[name].shape if name in trajectories else None
+        if shape != (n_steps + 1, 2):
+            return None, (f"no trajectory for {name}" if shape is None else
+                          f"trajectory {name} has shape {shape}, expected {(n_steps + 1, 2)}")
     return trajectories, None
 
 
 def load_or_compute(config: Problem1Config, quick: bool = False, force: bool = False,
-                    callback=None, on_damaged=None):
-    """(results, trajectories): from the cache if it holds this config, else computed and stored.
-
-    The cache is checked as it is read: a results file or trajectories file that
-    is damaged or incomplete is recomputed, after on_damaged(path, why) is told.
-    Both are written as a pair (atomically): an interrupt or a full disk leaves
-    the old pair or the new one.
-    """
+                    callback=lambda method: None, on_damaged=lambda path, why: None):
+    """(results, trajectories) from the cache if it holds this config, else computed and
+    stored as a pair, atomically. A damaged file is recomputed after on_damaged(path, why)."""
     path, npz = json_path(quick), trajectories_path(config, quick)
-    tell = on_damaged or (lambda p, why: None)
-    if not force:
-        results, why = read_result(path, lambda r: results_problem(r, config))
-        if why is not None:
-            tell(path, why)
-        elif results is not None and results["hash"] == config.short_hash():  # else: stale
-            trajectories, npz_why = load_trajectories(npz, results, config)
-            if trajectories is not None:
-                return results, trajectories
-            tell(npz, npz_why)
+    results, why = (None, None) if force else read_result(path, results_problem)
+    if why is not None:
+        on_damaged(path, why)
+    elif results is not None and results["hash"] == config.short_hash():   # else: stale
+        trajectories, why = load_trajectories(npz, results, config.n_steps)
+        if trajectories is not None:
+            return results, trajectories
+        on_damaged(npz, why)
     results, trajectories = compute(config, callback)
     with AtomicFiles() as files:
         files.stage(npz, lambda f: np.savez(f, **trajectories))   # a file object: no ".npz" added
@@ -201,25 +160,24 @@ def load_or_compute(config: Problem1Config, quick: bool = False, force: bool = F
     return results, trajectories
 
 
-# ------------------------------------------------------------------ command line
 def table_lines(results: dict) -> list[str]:
-    """The short summary table the command prints."""
-    rows = [f"{'part':4}  {'method':28}  {'lr':>9}  {'final error':>11}  {'to 1e-6':>7}  diverged at"]
+    """The summary table the command prints."""
+    rows = [f"{'part':4}  {'method':28}  {'lr':>9}  {'final error':>11}  {'to 1e-6':>7}  "
+            "diverged at"]
     for r in results["runs"]:
         err = "-" if r["final_sq_error"] is None else f"{r['final_sq_error']:.2e}"
         to_tol = "-" if r["steps_to_tol"] is None else str(r["steps_to_tol"])
         div = "-" if r["diverged_at"] is None else f"step {r['diverged_at']}"
         label = r["label"] + (" [best]" if r["name"].endswith("_best") else "")
         rows.append(f"({r['part']})   {label:28}  {r['lr']:9.3g}  {err:>11}  {to_tol:>7}  {div}")
-    th = results["thresholds"]
-    for m in ("gd", "momentum"):
-        if m in th and th[m]["smallest_diverging"] is not None:
-            sc = th[m].get("scan") or {}
+    for m, th in results["thresholds"].items():
+        if m in ("gd", "momentum") and th["smallest_diverging"] is not None:
+            sc = th["scan"] or {}
             islands = (f" (isolated stable rates up to {sc['largest_stable']:.3g})"
                        if sc.get("stable_above_onset") else "")
-            rows.append(f"{R.METHODS[m]}: diverges from lr {th[m]['smallest_diverging']:.3g}"
-                        f"{islands}; predicted {th[m]['predicted_at_start']:.3g} (start), "
-                        f"{th[m]['predicted_at_minimum']:.3g} (minimum)")
+            rows.append(f"{R.METHODS[m]}: diverges from lr {th['smallest_diverging']:.3g}"
+                        f"{islands}; predicted {th['predicted_at_start']:.3g} (start), "
+                        f"{th['predicted_at_minimum']:.3g} (minimum)")
     return rows
 
 
@@ -233,18 +191,12 @@ def command(quick, force, quiet):
     """Problem 1: GD, momentum and Adam on the Rosenbrock function; figures and JSON."""
     quick = quick_mode(quick)
     config = QUICK if quick else Problem1Config()
-    def damaged(path, why):
-        click.echo(f"{path} is damaged ({why}); recomputing", err=True)
-
-    if quiet:
-        results, trajectories = load_or_compute(config, quick, force, on_damaged=damaged)
-    else:
-        with click.progressbar(length=len(config.methods), label="Problem 1 sweeps",
-                               item_show_func=lambda s: s) as bar:
-            results, trajectories = load_or_compute(
-                config, quick, force, callback=lambda label: bar.update(1, label),
-                on_damaged=damaged)
-    figures = plot_all(results, trajectories, figures_dir(PROBLEM, quick))
+    damaged = lambda path, why: click.echo(f"{path} is damaged ({why}); recomputing", err=True)
+    with click.progressbar(length=len(config.methods), label="Problem 1 sweeps", hidden=quiet,
+                           item_show_func=lambda s: s) as bar:
+        results, trajectories = load_or_compute(config, quick, force,
+                                                lambda m: bar.update(1, m), damaged)
+    figures = plot_all(results, trajectories, figures_dir("problem1", quick))
     if not quiet:
         click.echo("\n".join(table_lines(results)))
         click.echo(f"{json_path(quick)} and {len(figures)} figures in {figures[0].parent}")

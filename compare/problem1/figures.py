@@ -1,10 +1,6 @@
-"""Problem 1's figures: (a) the contours, (b)–(d) the trajectories, and the sweep.
+"""Problem 1's figures, drawn from what experiment.py computes or loads from its cache.
 
     plot_all(results, trajectories, folder) -> [a_contour.png, b_ c_ d_trajectories.png, sweep.png]
-
-Everything is drawn from what compare.problem1.experiment computes (or loads from its
-cache): the results dict that goes to results/problem1.json and the runs'
-trajectories, (n + 1, 2) each. Nothing here computes an optimizer step.
 """
 from __future__ import annotations
 
@@ -21,17 +17,17 @@ PART_TITLES = {"b": "(b) GD, momentum and Adam", "c": "(c) momentum and Adam",
                "d": "(d) Adam against momentum"}
 
 
-def _contour(ax, box, levels=None, labels=False):
-    """Log-spaced contours of f over box = (x0, x1, y0, y1), the minimum starred."""
+def _contour(ax, box, levels=None):
+    """Log-spaced contours of f over box = (x0, x1, y0, y1), the minimum starred; given levels
+    are labelled, else two a decade from 10^-1 up to max f are drawn faintly under paths."""
     x0, x1, y0, y1 = box
     X, Y = np.meshgrid(np.linspace(x0, x1, 400), np.linspace(y0, y1, 400))
     Z = R.f(X, Y)
     faint = levels is None
-    if faint:            # two levels a decade from 10^-1 up to max f, drawn faintly under paths
-        levels = 10 ** np.arange(-1, np.log10(Z.max()), 0.5)
+    levels = 10 ** np.arange(-1, np.log10(Z.max()), 0.5) if faint else levels
     cs = ax.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.8,
                     alpha=0.5 if faint else 1.0)
-    if labels:
+    if not faint:
         ax.clabel(cs, inline=True, fontsize=7, fmt="%.3g")
     ax.plot(*R.MINIMUM, "r*", markersize=12, label="minimum (1, 1)", zorder=5)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y")
@@ -39,7 +35,7 @@ def _contour(ax, box, levels=None, labels=False):
 
 def plot_contour(path):
     fig, (ax,) = plots.figure(width=7, height=6)
-    _contour(ax, (-4, 4, -2, 6), levels=np.logspace(-1, 3.5, 20), labels=True)
+    _contour(ax, (-4, 4, -2, 6), levels=np.logspace(-1, 3.5, 20))
     ax.plot(*R.START, "ko", label="start (−4, −2)", clip_on=False, zorder=5)
     ax.set_title("(a) f(x, y) = (1 − x)² + 100 (y − x²)²: contours at 20 log-spaced levels\n"
                  "(10^−1 … 10^3.5); the minimum lies in a long curved valley")
@@ -57,8 +53,8 @@ def trajectory_box(results, trajectories):
 
 
 def _label(r):
-    text = f"{r['label']}, η = {r['lr']:.3g}"
-    text += " (best stable)" if r["name"].endswith("_best") else ""
+    best = " (best stable)" if r["name"].endswith("_best") else ""
+    text = f"{r['label']}, η = {r['lr']:.3g}{best}"
     return text + (f": diverged at step {r['diverged_at']}" if r["diverged_at"] is not None else "")
 
 
@@ -76,41 +72,37 @@ def plot_part(part, results, trajectories, box, path):
         shown = traj[: far.argmax() if far.any() else len(traj)]
         ax.plot(shown[:, 0], shown[:, 1], style, color=color, lw=1, ms=3, label=_label(r))
         with np.errstate(divide="ignore"):
-            log_err = np.log10(np.maximum(R.squared_error(shown), FLOOR))   # (steps,)
+            log_err = np.log10(np.maximum(R.squared_error(shown), FLOOR))
         ax_err.plot(log_err, style, color=color, lw=1, ms=3, label=_label(r))
         if r["diverged_at"] is None:
             top = max(top, float(np.nanmax(log_err)) + 1)
-    for r in runs:
-        if r["diverged_at"] is not None:
-            k = r["diverged_at"]
-            ax_err.annotate(f"{r['label']}, η = {r['lr']:.3g}:\ndiverged at step {k}",
-                            xy=(k, top), xytext=(0.25, 0.97), textcoords="axes fraction",
-                            va="top", color=COLORS[r["method"]],
-                            arrowprops=dict(arrowstyle="->", color=COLORS[r["method"]]))
+    for r in (r for r in runs if r["diverged_at"] is not None):
+        k, color = r["diverged_at"], COLORS[r["method"]]
+        ax_err.annotate(f"{r['label']}, η = {r['lr']:.3g}:\ndiverged at step {k}", xy=(k, top),
+                        xytext=(0.25, 0.97), textcoords="axes fraction", va="top", color=color,
+                        arrowprops=dict(arrowstyle="->", color=color))
     ax_err.set_ylim(top=top)
     ax.set_title("trajectories on the contours of f")
     ax.legend(loc="upper left", fontsize=plots.LEGEND_FONTSIZE)      # over contours: no grid
     plots.style(ax_err, xlabel="step", ylabel="log10 squared error ‖p − (1, 1)‖²",
                 title="log10 squared error against step", loc="lower left")
-    fig.suptitle(part_title(part, runs, results))
+    fig.suptitle(part_title(part, runs))
     return plots.save(fig, path)
 
 
-def part_title(part, runs, results) -> str:
+def part_title(part, runs) -> str:
     rates = sorted({r["lr"] for r in runs if r["name"] != "d_momentum_best"})
     title = f"{PART_TITLES[part]} at η = {', '.join(f'{lr:g}' for lr in rates)}, from (−4, −2)"
-    if part == "d" and any(r["name"] == "d_momentum_best" for r in runs):
-        best = next(r for r in runs if r["name"] == "d_momentum_best")
-        title += f", and momentum at its best stable rate η = {best['lr']:.3g}"
+    for r in runs:
+        if r["name"] == "d_momentum_best":
+            title += f", and momentum at its best stable rate η = {r['lr']:.3g}"
     lines = [title]
     for r in runs:
-        if r["diverged_at"] is not None:
-            lines.append(f"{r['label']} at η = {r['lr']:.3g}: diverged at step {r['diverged_at']}")
-        else:
-            reach = (f"below 1e-6 at step {r['steps_to_tol']}" if r["steps_to_tol"]
-                     else "never below 1e-6")
-            lines.append(f"{r['label']} at η = {r['lr']:.3g}: {reach}, "
-                         f"final error {r['final_sq_error']:.1e}")
+        reach = (f"below 1e-6 at step {r['steps_to_tol']}" if r["steps_to_tol"]
+                 else "never below 1e-6")
+        lines.append(f"{r['label']} at η = {r['lr']:.3g}: " + (
+            f"diverged at step {r['diverged_at']}" if r["diverged_at"] is not None
+            else f"{reach}, final error {r['final_sq_error']:.1e}"))
     return "\n".join(lines)
 
 
@@ -128,12 +120,16 @@ def plot_sweep(results, path):
         ax_steps.plot(rates, steps, ".-", color=color, label=R.METHODS[method])
         if diverged.any():
             ax.plot(rates[diverged], np.full(diverged.sum(), ceiling), "x", color=color)
-        islands = (th[method].get("scan") or {}).get("islands")
-        if islands:
+        if islands := (th[method]["scan"] or {}).get("islands"):
             ax.plot(islands, np.full(len(islands), ceiling / 300), "|", ms=12, mew=1.5, color=color,
                     label=f"{R.METHODS[method]}: stable rates above the onset (scan)")
+        lo, hi = th[method]["largest_stable"], th[method]["smallest_diverging"]
         for ax_ in (ax, ax_steps):
-            _mark_thresholds(ax_, th[method], color)
+            if lo is not None and hi is not None:
+                ax_.axvline(np.sqrt(lo * hi), color=color, lw=1.5)
+            for key, style in (("predicted_at_start", "--"), ("predicted_at_minimum", ":")):
+                if th[method][key] is not None:
+                    ax_.axvline(th[method][key], color=color, ls=style, lw=1)
     ax.set(xscale="log", yscale="log", xlabel="learning rate η",
            ylabel=f"squared error after {config['n_steps']} steps",
            title="final squared error (× at the top: diverged; | below: isolated stable rates)")
@@ -152,22 +148,10 @@ def plot_sweep(results, path):
     return plots.save(fig, path)
 
 
-def _mark_thresholds(ax, entry, color):
-    lo, hi = entry["largest_stable"], entry["smallest_diverging"]
-    if lo is not None and hi is not None:
-        ax.axvline(np.sqrt(lo * hi), color=color, lw=1.5)
-    for key, style in (("predicted_at_start", "--"), ("predicted_at_minimum", ":")):
-        if entry[key] is not None:
-            ax.axvline(entry[key], color=color, ls=style, lw=1)
-
-
 def plot_all(results, trajectories, folder: Path) -> list[Path]:
     """Every figure of Problem 1 into folder (figures/problem1, or figures/quick/problem1)."""
-    folder = Path(folder)
     box = trajectory_box(results, trajectories)
-    paths = [plot_contour(folder / "a_contour.png")]
-    for part in "bcd":
-        path = folder / f"{part}_trajectories.png"
-        paths.append(plot_part(part, results, trajectories, box, path))
-    paths.append(plot_sweep(results, folder / "sweep.png"))
-    return paths
+    return [plot_contour(Path(folder) / "a_contour.png"),
+            *(plot_part(part, results, trajectories, box, Path(folder) / f"{part}_trajectories.png")
+              for part in "bcd"),
+            plot_sweep(results, Path(folder) / "sweep.png")]

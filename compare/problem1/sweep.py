@@ -1,52 +1,25 @@
 """Problem 1's learning-rate sweeps: every rate of a method at once, and where it diverges.
 
-A sweep runs a grid of rates side by side (rosenbrock.run with an array of
-rates), then refines the grid around the onset of divergence; `scan` looks
-closely above the onset for isolated stable rates; `thresholds` sets the
-measured onsets beside the Hessian's predictions.
+sweep runs a grid of rates side by side, then more rates around the onset of divergence;
+scan looks closely above the onset for isolated stable rates; thresholds sets the measured
+onsets beside the Hessian's predictions.
 """
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import rosenbrock as R
 
-if TYPE_CHECKING:
-    from .experiment import Problem1Config
-
 
 def sweep_table(rates, traj, tol) -> dict:
     """Per rate: final squared error, first step below tol, divergence step."""
     err = R.squared_error(traj)                            # (n + 1, k)
-    below = err < tol
     return {"rates": [float(r) for r in rates],
             "final_sq_error": [None if np.isnan(e) else float(e) for e in err[-1]],
-            "steps_to_tol": [int(b.argmax()) if b.any() else None for b in below.T],
+            "steps_to_tol": [int(b.argmax()) if b.any() else None for b in (err < tol).T],
             "diverged_at": R.diverged_at(traj)}
-
-
-def merge(a: dict, b: dict) -> dict:
-    """Two sweep tables as one, sorted by rate."""
-    order = np.argsort(a["rates"] + b["rates"], kind="stable")
-    return {k: [(a[k] + b[k])[i] for i in order] for k in a}
-
-
-def best_stable(table: dict):
-    """The rate below the first diverging one that first gets below tol.
-
-    If none gets there, the one ending closest; ties go to the smaller final
-    error. Rates above the first divergence are left out even where they
-    converge: such islands (see scan) are too narrow to count as stable.
-    None if the smallest rate diverges.
-    """
-    _, hi = bracket(table)
-    rows = [(math.inf if s is None else s, e, r) for r, s, e in
-            zip(table["rates"], table["steps_to_tol"], table["final_sq_error"])
-            if e is not None and (hi is None or r < hi)]
-    return min(rows)[2] if rows else None
 
 
 def bracket(table: dict):
@@ -58,35 +31,39 @@ def bracket(table: dict):
     return (table["rates"][i - 1] if i else None), table["rates"][i]
 
 
-def refine_rates(table: dict, config: Problem1Config) -> np.ndarray:
-    """config.refine rates strictly inside the grid's divergence bracket (none if no bracket)."""
+def best_stable(table: dict):
+    """The rate below the first diverging one that first gets below tol, else the one ending
+    closest (ties: the smaller final error); None if the smallest rate diverges. Stable rates
+    above the onset (see scan) are too narrow to count."""
+    hi = bracket(table)[1]
+    rows = [(math.inf if s is None else s, e, r) for r, s, e in
+            zip(table["rates"], table["steps_to_tol"], table["final_sq_error"])
+            if e is not None and (hi is None or r < hi)]
+    return min(rows)[2] if rows else None
+
+
+def sweep(method: str, config):
+    """The grid, and config.refine rates strictly inside its divergence bracket:
+    (table, {rate: trajectory (n + 1, 2)})."""
+    def part(rates):
+        traj = R.run(method, rates, config.n_steps, config.start, **config.hyper())
+        columns.update(zip(map(float, rates), np.moveaxis(traj, 1, 0)))
+        return sweep_table(rates, traj, config.tol)
+
+    columns = {}
+    table = part(config.grid())
     lo, hi = bracket(table)
-    if lo is None or hi is None or config.refine < 1:
-        return np.empty(0)
-    return np.geomspace(lo, hi, config.refine + 2)[1:-1]
-
-
-def sweep(method: str, config: Problem1Config):
-    """The grid and its refinement for one method: (table, {rate: trajectory (n + 1, 2)})."""
-    grid = config.grid()
-    traj = R.run(method, grid, config.n_steps, config.start, **config.hyper())  # (n + 1, k, 2)
-    table = sweep_table(grid, traj, config.tol)
-    columns = dict(zip(table["rates"], np.moveaxis(traj, 1, 0)))
-    fine_rates = refine_rates(table, config)
-    if fine_rates.size:
-        fine = R.run(method, fine_rates, config.n_steps, config.start, **config.hyper())
-        fine_table = sweep_table(fine_rates, fine, config.tol)
-        columns.update(zip(fine_table["rates"], np.moveaxis(fine, 1, 0)))
-        table = merge(table, fine_table)
+    if lo is not None and hi is not None and config.refine >= 1:
+        fine = part(np.geomspace(lo, hi, config.refine + 2)[1:-1])
+        order = np.argsort(table["rates"] + fine["rates"], kind="stable")
+        table = {k: [(table[k] + fine[k])[i] for i in order] for k in table}
     return table, columns
 
 
-def scan(method: str, table: dict, config: Problem1Config) -> dict | None:
-    """Is divergence monotone in η? config.scan rates over a decade from the last stable one.
-
-    Each runs config.scan_steps steps (divergence, when it comes, comes within
-    a few dozen); the largest rate still finite there is rerun for all n steps.
-    """
+def scan(method: str, table: dict, config) -> dict | None:
+    """Is divergence monotone in η? config.scan rates over the decade above the last stable
+    one, config.scan_steps steps each (divergence comes within a few dozen); the largest still
+    finite, if above the onset, is run again for all n steps."""
     lo, hi = bracket(table)
     if lo is None or hi is None or config.scan < 2:
         return None
@@ -106,10 +83,8 @@ def scan(method: str, table: dict, config: Problem1Config) -> dict | None:
     return out
 
 
-# ------------------------------------------------------------------ thresholds
-def thresholds(config: Problem1Config, tables: dict, scans: dict) -> dict:
-    """Observed divergence thresholds against 2/L and 2(1 + γ)/L (REPORT.md sets them side
-    by side: compare/problem1/report.py, report/templates/problem1.md.j2)."""
+def thresholds(config, tables: dict, scans: dict) -> dict:
+    """Observed divergence thresholds against 2/L and 2(1 + γ)/L at the start and minimum."""
     L0 = float(R.largest_curvature(np.array(config.start, dtype=float)))
     L1 = float(R.largest_curvature(R.MINIMUM))
     out = {"curvature": {"start": L0, "minimum": L1}}

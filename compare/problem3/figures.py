@@ -17,19 +17,9 @@ def grad_ratios(result: dict) -> list[float]:
 
 
 def _style(result):
-    return {"ls": "--" if result["impl"] == "scratch" else "-",
-            "marker": "o" if result["impl"] == "torch" else "s", "ms": 4}
-
-
-def ratio_figure(deep: dict, labels: dict, path):
-    fig, (ax,) = plots.figure()
-    for name, r in deep.items():
-        ratios = grad_ratios(r)
-        ax.semilogy(range(1, len(ratios) + 1), ratios, label=labels[name], **_style(r))
-    plots.style(ax, xlabel="epoch", ylabel="mean ‖∇W_first‖ / mean ‖∇W_last‖",
-                title="Gradient ratio, first layer / last layer, 784-30×8-10 (log scale)",
-                log_grid=True, integer_x=True)
-    return plots.save(fig, path)
+    torch = result["impl"] == "torch"
+    return {"ls": "--" if result["impl"] == "scratch" else "-", "marker": "o" if torch else "s",
+            "ms": 4}
 
 
 def norms_figure(deep: dict, labels: dict, path):
@@ -46,8 +36,19 @@ def norms_figure(deep: dict, labels: dict, path):
     return plots.save(fig, path)
 
 
-def accuracy_figure(deep: dict, labels: dict, shallow, path):
-    """The deep variants' test accuracy, and the shallow baseline's over the same epochs."""
+def make_figures(results: dict, labels: dict, quick: bool, shallow=None) -> list:
+    """The gradient ratio, the per-layer norms, the deep variants' accuracy beside the
+    shallow baseline's (Problem 2's, if run), and the best dense nets."""
+    folder, deep = runs.figures_dir(PROBLEM, quick), variants(results)
+    fig, (ax,) = plots.figure()
+    for name, r in deep.items():
+        ratios = grad_ratios(r)
+        ax.semilogy(range(1, len(ratios) + 1), ratios, label=labels[name], **_style(r))
+    plots.style(ax, xlabel="epoch", ylabel="mean ‖∇W_first‖ / mean ‖∇W_last‖",
+                title="Gradient ratio, first layer / last layer, 784-30×8-10 (log scale)",
+                log_grid=True, integer_x=True)
+    paths = [plots.save(fig, folder / "grad_ratio.png")]
+    paths.append(norms_figure(deep, labels, folder / "layer_norms.png"))
     fig, (ax,) = plots.figure()
     plots.accuracy_curves(ax, deep, labels, ylim=(0.0, 1.0),
                           styles={k: _style(r) for k, r in deep.items()})
@@ -58,19 +59,8 @@ def accuracy_figure(deep: dict, labels: dict, shallow, path):
                 label="shallow baseline 784-30-10 (Problem 2), same epochs")
         ax.legend(fontsize=plots.LEGEND_FONTSIZE)
     ax.set_title("Test accuracy, 784-30×8-10, plain SGD lr 1e-3, batch 10")
-    return plots.save(fig, path)
-
-
-def make_figures(results: dict, labels: dict, quick: bool, shallow=None) -> list:
-    """The gradient ratio, the per-layer norms, the deep variants' accuracy beside the
-    shallow baseline's (shallow: Problem 2's baseline result, if run), the best dense nets."""
-    folder = runs.figures_dir(PROBLEM, quick)
-    deep = variants(results)
-    paths = [ratio_figure(deep, labels, folder / "grad_ratio.png"),
-             norms_figure(deep, labels, folder / "layer_norms.png"),
-             accuracy_figure(deep, labels, shallow, folder / "accuracy.png")]
-    best = {k: v for k, v in results.items()
-            if v["run"]["part"] == "c" and not v["run"]["study"]}
+    paths.append(plots.save(fig, folder / "accuracy.png"))
+    best = {k: v for k, v in results.items() if v["run"]["part"] == "c" and not v["run"]["study"]}
     if best:
         fig, (ax,) = plots.figure()
         plots.accuracy_curves(ax, best, labels, ylim=(0.97, 1.0))
