@@ -668,9 +668,9 @@ def test_the_report_lists_a_damaged_result_as_damaged(damage, why, tmp_path):
     path.parent.mkdir(parents=True)
     damage(path, _stored_result(run))
     src = report.collect(tmp_path / "results")
-    (shown, reason), = src.damaged
+    (shown, reason), = [(e.shown, e.note) for e in src.entries() if e.status == "damaged"]
     assert shown == f"results/problem2/{path.name}" and why in reason
-    assert src.problem2[run.name].status == "damaged" and src.problem2[run.name].result is None
+    assert src.of(2)[run.name].status == "damaged" and src.of(2)[run.name].result is None
     text = report.build(src, tmp_path / "figures", tmp_path / "REPORT.md").text
     assert "Traceback" not in text and "stale" not in text
 

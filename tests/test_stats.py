@@ -32,24 +32,24 @@ def test_tie_rule():
     a, b, c = Spread(3, 2.0, 1.0), Spread(3, 4.0, 2.0), Spread(3, 6.0, 1.0)
     # a, b: 2·sqrt(1/3 + 4/3) = 2·sqrt(5/3) = 2.582; the means differ by 2 < 2.582: a tie
     assert stats.noise(a, b) == pytest.approx(2 * math.sqrt(5 / 3))
-    assert stats.tie(a, b) is True and stats.tie(b, a) is True
+    assert stats.order(a, b) == "tie" and stats.order(b, a) == "tie"
     # a, c: 2·sqrt(2/3) = 1.633; the means differ by 4: not a tie
     assert stats.noise(a, c) == pytest.approx(1.6329932)
-    assert stats.tie(a, c) is False
+    assert stats.order(a, c) == "lower"
     # just inside and just outside the limit (sd 0.001, n 3 each: limit 0.0016330)
     x = Spread(3, 0.978, 0.001)
-    assert stats.tie(x, Spread(3, 0.9764, 0.001)) is True      # 0.0016 < 0.001633
-    assert stats.tie(x, Spread(3, 0.9763, 0.001)) is False     # 0.0017
+    assert stats.order(x, Spread(3, 0.9764, 0.001)) == "tie"     # 0.0016 < 0.001633
+    assert stats.order(x, Spread(3, 0.9763, 0.001)) == "higher"    # 0.0017
     # unequal n: 2·sqrt(1.44e-6/5 + 1e-6/3) = 2·sqrt(6.2133e-7) = 0.0015765
     assert stats.noise(Spread(5, 0.9, 0.0012), Spread(3, 0.9, 0.001)) == pytest.approx(
         0.0015765, abs=1e-7)
 
 
 def test_tie_needs_two_seeds_each_and_equal_means_tie():
-    assert stats.tie(Spread(1, 0.97, None), Spread(3, 0.97, 0.001)) is None
+    assert stats.order(Spread(1, 0.97, None), Spread(3, 0.97, 0.001)) == "close"
     assert stats.noise(Spread(3, 0.97, 0.001), None) is None
-    assert stats.tie(Spread(2, 0.5, 0.0), Spread(2, 0.5, 0.0)) is True   # limit 0, same mean
-    assert stats.tie(Spread(2, 0.5, 0.0), Spread(2, 0.6, 0.0)) is False
+    assert stats.order(Spread(2, 0.5, 0.0), Spread(2, 0.5, 0.0)) == "tie"  # limit 0, same mean
+    assert stats.order(Spread(2, 0.5, 0.0), Spread(2, 0.6, 0.0)) == "lower"
 
 
 def test_z_score():
@@ -59,7 +59,7 @@ def test_z_score():
     five = stats.spread([0.9432, 0.9442, 0.9422, 0.9452, 0.9427])
     assert stats.z_score(0.9445, five) == pytest.approx(0.8304548, abs=1e-6)
     assert stats.z_score(0.9445, Spread(2, 0.94, 0.001)) is None          # fewer than 3 seeds
-    assert stats.z_score(0.9445, Spread(2, 0.94, 0.001), min_n=2) == pytest.approx(4.5)
+    assert stats.z_score(0.9445, Spread(3, 0.94, 0.001)) == pytest.approx(4.5)
     assert stats.z_score(None, s) is None and stats.z_score(1.0, None) is None
     assert stats.z_score(0.2, Spread(5, 0.1135, 0.0)) is None              # sd 0: undefined
 

@@ -55,7 +55,7 @@ def p1_sections(src: Sources, fig: Figures) -> list[Section]:
                      and r["min_sq_error"] < r["final_sq_error"] / 100]
         return {"cfg": cfg, "tol": cfg.get("tol", 1e-6), "n_steps": cfg.get("n_steps", 0),
                 "rows": rows, "ranked": ranked, "wanderers": wanderers, **more,
-                "figure": fig(f"problem1/{figure}.png", entry.command, entry.mtime)}
+                "figure": fig(f"problem1/{figure}.png", [entry])}
 
     parts = {
         "p1a": lambda: facts("a_contour", function=res["function"], typo=res["typo"],

@@ -1,10 +1,9 @@
-"""REPORT.md's Problem 2 sections as facts (words: report/templates/problem2.md.j2): the
-baseline (a), the SGD and Adam sweeps (b, c), the recipes and the study behind them (d)."""
+"""REPORT.md's Problem 2 sections as facts (words: report/templates/problem2.md.j2)."""
 from __future__ import annotations
 
 from ..report import stats
-from ..report.facts import FAIL_ACCURACY, anchored, at_epoch, run_facts, study, top
-from ..report.render import Figures, Section, make_section, newest_mtime
+from ..report.facts import FAIL_ACCURACY, at_epoch, run_facts, study, top
+from ..report.render import Figures, Section, make_section
 from ..report.sources import Sources
 
 HOMEWORK_BASELINE = 0.95  # Problem 2: the homework's baseline ends "just below 0.95"
@@ -27,11 +26,10 @@ def placed(facts: dict, student: float | None, quick: bool) -> float | None:
 def sweep(entries: dict, optimizer: str, quick: bool, baseline: dict | None) -> dict:
     """A learning-rate sweep: its rows, the highest and the next, the rates that fail, and
     whether it trains the baseline's configuration but for the rate and optimizer."""
-    rows = []
-    for r in map(run_facts, entries.values()):
-        r["student"] = STUDENT_P2.get((optimizer, r["entry"].run.config.lr))
-        rows.append({**r, "lr": r["entry"].run.config.lr,
-                     "student_z": placed(r, r["student"], quick)})
+    rows = [{**r, "lr": r["entry"].run.config.lr} for r in map(run_facts, entries.values())]
+    for r in rows:
+        r["student"] = STUDENT_P2.get((optimizer, r["lr"]))
+        r["student_z"] = placed(r, r["student"], quick)
     ok = [r for r in rows if r["entry"].ok]
     first, runner = top(rows)
     slowest = min(ok, key=lambda r: r["lr"])
@@ -76,20 +74,17 @@ def baseline(runs: list, quick: bool) -> dict:
 def p2_sections(src: Sources, fig: Figures) -> list[Section]:
     quick, part = src.quick, {p: src.of(2, p) for p in "abcd"}
     base = next((e.run for e in part["a"].values()), None)
-
-    def figure(name, p):
-        command = next(iter(part[p].values())).command
-        return fig(f"problem2/{name}.png", command, newest_mtime(part[p].values()))
-
+    config = base and base.config.to_dict()
     facts = {
         "p2a": lambda: {**baseline([run_facts(e) for e in part["a"].values() if e.ok], quick),
-                        "figure": figure("a_baseline", "a")},
-        "p2b": lambda: {**sweep(part["b"], "sgd", quick, base and base.config.to_dict()),
-                        "figure": figure("b_sgd_sweep", "b")},
-        "p2c": lambda: {**sweep(part["c"], "adam", quick, base and base.config.to_dict()),
-                        "figure": figure("c_adam_sweep", "c"),
+                        "figure": fig("problem2/a_baseline.png", part["a"].values())},
+        "p2b": lambda: {**sweep(part["b"], "sgd", quick, config),
+                        "figure": fig("problem2/b_sgd_sweep.png", part["b"].values())},
+        "p2c": lambda: {**sweep(part["c"], "adam", quick, config),
+                        "figure": fig("problem2/c_adam_sweep.png", part["c"].values()),
                         "versus": adam_vs_sgd(part["c"], part["b"], base and base.config.lr)},
-        "p2d": lambda: {"runs": [anchored(run_facts(e)) for e in part["d"].values()],
-                        "figure": figure("d_best", "d"), "study": study(
-                            src.of(2, study=True), part["d"].values(), "problem2", quick)}}
+        "p2d": lambda: {"runs": [run_facts(e) for e in part["d"].values()],
+                        "figure": fig("problem2/d_best.png", part["d"].values()),
+                        "study": study(src.of(2, study=True), part["d"].values(), "problem2",
+                                       quick)}}
     return [make_section(key, "problem2", part[key[-1]].values(), f) for key, f in facts.items()]

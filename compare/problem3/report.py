@@ -1,12 +1,10 @@
-"""REPORT.md's Problem 3 sections as facts (words: report/templates/problem3.md.j2): the deep
-sigmoid net's gradient ratio and the student's numbers (a), its fixes at equal epochs with the
-shallow baseline (b), the best deep dense nets and the study behind them (c)."""
+"""REPORT.md's Problem 3 sections as facts (words: report/templates/problem3.md.j2)."""
 from __future__ import annotations
 
 import math
 
-from ..report.facts import anchored, at_epoch, best_shallow, run_facts, study
-from ..report.render import Figures, Section, make_section, newest_mtime
+from ..report.facts import at_epoch, run_facts, study, top
+from ..report.render import Figures, Section, make_section
 from ..report.sources import Sources, make_command
 from ..runs import IMPL_NAMES
 from ..table import VARIANT_LABELS
@@ -81,21 +79,20 @@ def p3_sections(src: Sources, fig: Figures) -> list[Section]:
     deep, best, sig = src.of(3, "ab"), src.of(3, "c"), src.of(3, "a").values()
     command = make_command("problem3", src.quick)
 
-    def figure(name, entries):
-        return fig(f"problem3/{name}.png", command, newest_mtime(entries))
-
     def deepest():
-        runs = [anchored(run_facts(e)) for e in best.values()]
-        for r in (r for r in runs if r["entry"].ok):
-            r["shallow"] = best_shallow(src.problem2, r["augmented"])     # like with like
-        return {"runs": runs, "figure": figure("best", best.values()), "study": study(
-            src.of(3, study=True), best.values(), "problem3", src.quick)}
+        runs = [run_facts(e) for e in best.values()]
+        shallow = [run_facts(e) for e in src.of(2).values()
+                   if e.ok and e.result["evaluated_on"] == "test"]
+        for r in (r for r in runs if r["entry"].ok):      # like with like: Problem 2's best
+            r["shallow"] = top([s for s in shallow if s["augmented"] == r["augmented"]])[0]
+        return {"runs": runs, "figure": fig("problem3/best.png", best.values(), command),
+                "study": study(src.of(3, study=True), best.values(), "problem3", src.quick)}
 
     return [make_section("p3a", "problem3", sig, lambda: {
                 **sigmoid(next(run_facts(e) for e in sig if e.ok)),
-                "figure": figure("grad_ratio", deep.values())}),
+                "figure": fig("problem3/grad_ratio.png", deep.values(), command)}),
             make_section("p3b", "problem3", deep.values(), lambda: {
                 **fixes(deep, [e for e in src.of(2, "a").values() if e.ok]),
-                "norms_figure": figure("layer_norms", deep.values()),
-                "figure": figure("accuracy", deep.values())}),
+                "norms_figure": fig("problem3/layer_norms.png", deep.values(), command),
+                "figure": fig("problem3/accuracy.png", deep.values(), command)}),
             make_section("p3c", "problem3", best.values(), deepest)]

@@ -1,6 +1,5 @@
-"""`compare report`: REPORT.md, every question of Homework 7 answered from results/ and
-figures/ (with --quick, REPORT.quick.md from their quick/). Nothing is trained, torch is never
-imported, and the library part never prints."""
+"""`compare report`: REPORT.md from results/ and figures/ (with --quick, REPORT.quick.md from
+their quick/). Nothing is trained and torch is never imported."""
 from __future__ import annotations
 
 import shutil
@@ -36,7 +35,7 @@ def checks_section(src: Sources, fig: Figures) -> Section:
                "gradcheck_command": grad.command}
         if lock.ok:
             out["worst"] = max(s["max"] for s in lock.result["settings"].values())
-            out["figure"] = fig("compare/lockstep.png", lock.command, lock.mtime)
+            out["figure"] = fig("compare/lockstep.png", [lock])
         if grad.ok:
             rows = grad.result["rows"]
             out.update({k: max(x[k] for x in rows) for k in ("autograd", "finite_differences")},
@@ -102,8 +101,8 @@ class Report:
 
 
 def build(src: Sources, figures: Path = runs.FIGURES, out: Path = Path("REPORT.md")) -> Report:
-    """The report as markdown for a file at `out` (figure links are relative to it). Figures
-    are linked in place when `figures` sits beside it, else copied to <out's folder>/figures/."""
+    """The report for a file at `out`: figures linked in place when `figures` sits beside it,
+    else copied to <out's folder>/figures/."""
     copy = Path(figures).resolve() != (Path(out).parent / "figures").resolve()
     fig = Figures(figures, src.quick, Path(out).parent, copy)
     sections = (p1_sections(src, fig) + p2_sections(src, fig) + p3_sections(src, fig)

@@ -25,7 +25,7 @@ def accuracies(result: dict) -> list[float]:
 
 def run_facts(e: Entry) -> dict:
     """What the templates say about one run ({"entry"} alone if it has no result); spread: its
-    final accuracy over seed 0 and the seed siblings found."""
+    final accuracy over seed 0 and the seed siblings found; anchor: the closest published."""
     if not e.ok:
         return {"entry": e}
     r, augment = e.result, e.result["run"]["augment"]
@@ -35,6 +35,7 @@ def run_facts(e: Entry) -> dict:
             "final": final, "accuracies": accuracies(r), "wall": r["wall_seconds"],
             "ratios": History.from_dict(r["history"]).grad_ratio, "device": r["device"],
             "diverged": r["diverged_at"], "fail_at": FAIL_ACCURACY,
+            "anchor": anchors.closest(r["run"]["config"], augment),
             "failed": bool(r["diverged_at"]) or final is None or final <= FAIL_ACCURACY,
             "spread": stats.spread([final] + [x.result["final_accuracy"]
                                               for x in e.siblings if x.ok])}
@@ -47,25 +48,11 @@ def at_epoch(facts: dict, epoch: int) -> stats.Spread | None:
                          if len(accuracies(r)) >= epoch])
 
 
-def anchored(facts: dict) -> dict:
-    """A run's facts with the closest published result (anchors.closest)."""
-    if not facts["entry"].ok:
-        return facts
-    return {**facts, "anchor": anchors.closest(facts["config"], facts["augment"])}
-
-
 def top(rows: list) -> tuple[dict | None, dict | None]:
     """The run with the highest mean final accuracy of those that did not fail, and the next."""
     ok = sorted((r for r in rows if r["entry"].ok and not r["failed"]),
                 key=lambda r: -r["spread"].mean) + [None, None]
     return ok[0], ok[1]
-
-
-def best_shallow(problem2: dict, augmented: bool) -> dict | None:
-    """Problem 2's test-scored run with the highest mean, trained with or without augmentation."""
-    return top([run_facts(e) for e in problem2.values() if e.ok
-                and e.result["evaluated_on"] == "test"
-                and bool(e.result["run"]["augment"]) == augmented])[0]
 
 
 def study(entries: dict, chosen: list, problem: str, quick: bool) -> dict:

@@ -86,17 +86,17 @@ class Figures:
     copy: bool
     copies: list = field(default_factory=list)
 
-    def __call__(self, rel: str, command: str, newer_than: float | None = None) -> dict:
-        """Whether the figure is drawn, and whether it is older than the results it shows."""
-        rel = ("quick/" if self.quick else "") + rel
-        source = Path(self.root) / rel
+    def __call__(self, rel: str, entries, command: str | None = None) -> dict:
+        """Whether the figure is drawn, and whether it is older than the results (entries) it
+        shows; command (default: the first entry's) draws it."""
+        rel, entries = ("quick/" if self.quick else "") + rel, list(entries)
+        source, newest = Path(self.root) / rel, newest_mtime(entries)
         drawn = source.exists()
         if drawn and self.copy:
             self.copies.append((source, Path(self.report_dir) / "figures" / rel))
-        outdated = (drawn and newer_than is not None
-                    and source.stat().st_mtime < newer_than - FIGURE_SLACK_S)
+        outdated = drawn and newest is not None and source.stat().st_mtime < newest - FIGURE_SLACK_S
         return {"path": f"figures/{rel}", "drawn": drawn, "outdated": outdated,
-                "command": command}
+                "command": command or entries[0].command}
 
 
 @dataclass

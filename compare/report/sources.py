@@ -1,12 +1,12 @@
 """The results the report reads, each ok, missing, damaged (fails compare.schema) or stale
-(a file of the same run from another configuration). Nothing here words them for a reader."""
+(a file of the same run from another configuration)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import runs, schema, table
-from ..runs import IMPL_CHOICES, read_result
+from ..runs import read_result
 
 
 @dataclass
@@ -48,16 +48,8 @@ class Sources:
         return {r.name: e for r, e in self.runs.items() if r.problem == problem
                 and r.part in parts and r.study == study and not r.seed}
 
-    @property
-    def problem2(self) -> dict:
-        return self.of(2)
-
     def entries(self) -> list[Entry]:
         return [self.problem1, *self.runs.values(), self.lockstep, self.gradcheck]
-
-    @property
-    def damaged(self) -> list[tuple[str, str]]:
-        return [(e.shown, e.note) for e in self.entries() if e.status == "damaged"]
 
 
 def make_command(target: str, quick: bool) -> str:
@@ -129,8 +121,6 @@ def collect(results: Path = runs.RESULTS, quick: bool = False, impl: str = "auto
     """Find every result the report needs under `results` (its quick/ subfolder when quick)."""
     from ..problem1 import experiment as problem1
 
-    if impl not in IMPL_CHOICES:
-        raise ValueError(f"impl={impl!r} is invalid: choose one of {', '.join(IMPL_CHOICES)}")
     folder = Path(results) / ("quick" if quick else "")
     shown = "results/quick" if quick else "results"
     found = {r: find_run(folder / r.folder, f"{shown}/{r.folder}", r, run_command(r, quick, impl))

@@ -33,22 +33,16 @@ def noise(a: Spread, b: Spread) -> float | None:
     return 2.0 * math.sqrt(a.sd ** 2 / a.n + b.sd ** 2 / b.n)
 
 
-def tie(a: Spread, b: Spread) -> bool | None:
-    """Whether two means differ by less than noise(a, b) (equal means tie); None: no rule."""
-    limit = noise(a, b)
-    return None if limit is None else a.mean == b.mean or abs(a.mean - b.mean) < limit
-
-
-def z_score(x: float | None, s: Spread | None, min_n: int = MIN_SEEDS_FOR_Z) -> float | None:
-    """How many sds x lies from the mean of s; None without x, min_n values or a sd > 0."""
-    if x is None or s is None or s.n < min_n or not s.sd:
+def z_score(x: float | None, s: Spread | None) -> float | None:
+    """How many sds x lies from the mean of s; None without x, MIN_SEEDS_FOR_Z values or sd > 0."""
+    if x is None or s is None or s.n < MIN_SEEDS_FOR_Z or not s.sd:
         return None
     return (x - s.mean) / s.sd
 
 
 def order(a: Spread, b) -> str:
-    """a against b (a Spread, or an exact published number): "higher", "lower", "tie" (within
-    noise) or "close" (no sd on a side with noise, and under ONE_SEED_MARGIN apart)."""
+    """a against b (a Spread, or an exact published number): "higher", "lower", "tie" (means
+    closer than the noise, or equal) or "close" (no sd on a side, and under ONE_SEED_MARGIN)."""
     if isinstance(b, Spread):
         mean_b, limit = b.mean, noise(a, b)
     else:
