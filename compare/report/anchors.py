@@ -51,8 +51,7 @@ def distortions_of(augment: dict) -> tuple:
 
 def closest(config: dict, augment: dict | None = None) -> Anchor:
     """The published result most like a run (config: a TrainConfig as a dict): the same
-    distortions, depth class (one hidden layer or several), dropout and max-norm, then the
-    nearest number of hidden layers; the first in ANCHORS wins a full tie."""
+    distortions, depth class, dropout and max-norm, then the nearest depth; first wins a tie."""
     hidden, kinds = len(config["sizes"]) - 2, distortions_of(augment or {})
 
     def likeness(a: Anchor):

@@ -103,8 +103,9 @@ class Report:
 def build(src: Sources, figures: Path = runs.FIGURES, out: Path = Path("REPORT.md")) -> Report:
     """The report for a file at `out`: figures linked in place when `figures` sits beside it,
     else copied to <out's folder>/figures/."""
-    copy = Path(figures).resolve() != (Path(out).parent / "figures").resolve()
-    fig = Figures(figures, src.quick, Path(out).parent, copy)
+    beside = Path(out).parent / "figures"
+    in_place = Path(figures).resolve() == beside.resolve()
+    fig = Figures(figures, src.quick, None if in_place else beside)
     sections = (p1_sections(src, fig) + p2_sections(src, fig) + p3_sections(src, fig)
                 + [checks_section(src, fig)])
     return Report(render("report.md.j2", **about(src, sections)), sections, fig.copies)

@@ -78,12 +78,11 @@ def render(template: str, **facts) -> str:
 
 @dataclass
 class Figures:
-    """figures/[quick/]<problem>/<name>.png for the report's links: with copy, each drawn one
-    is listed in copies, to be copied into <report folder>/figures/ beside the report."""
+    """figures/[quick/]<problem>/<name>.png for the report's links: with copy_to (the folder
+    figures/ beside the report), each drawn one is listed in copies, to be copied there."""
     root: Path
     quick: bool
-    report_dir: Path
-    copy: bool
+    copy_to: Path | None
     copies: list = field(default_factory=list)
 
     def __call__(self, rel: str, entries, command: str | None = None) -> dict:
@@ -92,8 +91,8 @@ class Figures:
         rel, entries = ("quick/" if self.quick else "") + rel, list(entries)
         source, newest = Path(self.root) / rel, newest_mtime(entries)
         drawn = source.exists()
-        if drawn and self.copy:
-            self.copies.append((source, Path(self.report_dir) / "figures" / rel))
+        if drawn and self.copy_to:
+            self.copies.append((source, self.copy_to / rel))
         outdated = drawn and newest is not None and source.stat().st_mtime < newest - FIGURE_SLACK_S
         return {"path": f"figures/{rel}", "drawn": drawn, "outdated": outdated,
                 "command": command or entries[0].command}
