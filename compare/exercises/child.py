@@ -1,12 +1,10 @@
-"""The process that runs a student's code and sends back values only, never a verdict.
-
-It runs in a process group of its own, with a watchdog that kills the group (the student's
-code's processes included) once the pipe only the grader holds open closes, as it does however
-the grader exits, and SIGKILL on its parent's death. On stdin: JSON lists of check keys; on
-stdout, JSON lines: "ready", then per key a "case" per case (outputs, or what it raised) and an
-"end". The student's prints go to stderr. Nothing imports scratchnet before the copy is on
-sys.path. Outputs travel as JSON, never as pickles: numeric arrays and NumPy scalars as base64
-bytes with dtype and shape, anything else that is not JSON as Other(its type's name).
+"""The process that runs a student's code and sends back values only, never a verdict, in a
+process group of its own that a watchdog kills once the grader's pipe closes, however the grader
+exits. On stdin: JSON lists of check keys; on stdout, JSON lines: "ready", then per key a "case"
+per case (outputs, or what it raised) and an "end"; the student's prints go to stderr. Outputs
+travel as JSON, never as pickles: numeric arrays as base64 bytes with dtype and shape, anything
+else that is not JSON as Other(its type's name). Nothing imports scratchnet before the copy is
+on sys.path.
 """
 from __future__ import annotations
 

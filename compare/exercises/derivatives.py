@@ -72,15 +72,13 @@ def cost_cases() -> list[Case]:
         for n, classes, size in shapes:
             z, y = rng.normal(0.0, size, (n, classes)), rng.integers(0, classes, n)
             label = f"{cost}, N = {n}" + (", logits near ±1000" if size > 100 else "")
+
+            def truth(c=cost, z=z, y=y):
+                value, (delta,) = autograd(lambda t: torch_cost(c, t, y), [z])
+                return [("C", float(value)), ("δ_L", delta)]
             cases.append(Case(label, qualname, lambda code, q=qualname, z=z, y=y: pair(
-                code.get(q).value_and_delta(z.copy(), y.copy()), "(C, δ_L)", 2),
-                lambda c=cost, z=z, y=y: cost_truth(c, z, y)))
+                code.get(q).value_and_delta(z.copy(), y.copy()), "(C, δ_L)", 2), truth))
     return cases
-
-
-def cost_truth(cost: str, z, y) -> list:
-    value, (delta,) = autograd(lambda t: torch_cost(cost, t, y), [z])
-    return [("C", float(value)), ("δ_L", delta)]
 
 
 def batch_norm(z, bn, gamma, beta, training: bool):
