@@ -34,8 +34,8 @@ from compare.exercises import generate, mistakes, source
 from compare.exercises.check import FINAL, cases_of, judge
 from compare.exercises.child import decode, encode
 from compare.exercises.cli import command
-from compare.exercises.source import reference, student
 from compare.exercises.grading import attempt
+from compare.exercises.source import reference, student
 from compare.exercises.table import BY_NUMBER, EXERCISES, LOOP_FILE, MARKER, TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
