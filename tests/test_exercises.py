@@ -24,18 +24,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from compare.exercises import generate, mistakes, source
-from compare.exercises.checks import FINAL, cases_of, judge
+from compare.exercises.check import FINAL, cases_of, judge
+from compare.exercises.child import decode, encode
 from compare.exercises.cli import command
-from compare.exercises.code import reference, student
 from compare.exercises.grading import attempt
+from compare.exercises.source import reference, student
 from compare.exercises.table import BY_NUMBER, EXERCISES, LOOP_FILE, MARKER, TARGETS
-from compare.exercises.values import decode, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = re.compile(r"^[ \d]\d  \S")                 # " 3  backpropagation ..."
@@ -592,7 +593,7 @@ def test_a_changed_learning_rate_shows_in_exercise_6(mnist_root):
     def frozen_rate(ref):
         def _update(self, i, p, g):
             self.__dict__.setdefault("lr0", self.lr)
-            with mistakes._set(self, lr=self.lr0):
+            with patch.object(self, "lr", self.lr0):
                 ref(self, i, p, g)
         return _update
 

@@ -160,16 +160,6 @@ def names_of(folders: list[Path]) -> list[str]:
     return [n if names.count(n) == 1 else f"{n}-{k + 1}" for k, n in enumerate(names)]
 
 
-def grade_one(folder: Path, data_root, time_limit: float) -> list[Row]:
-    """One submission's rows; whatever goes wrong with it stays in them."""
-    try:
-        return check_copy(folder, None, data_root, time_limit)
-    except Exception as err:
-        why = str(err) if isinstance(err, NotACopy) else f"the grader failed on it: {err!r:.200}"
-        return [Row(e.number, e.title, "wrong", diagnosis=why) for e in EXERCISES] + \
-            [Row("final", FINAL_TITLE, "not run")]
-
-
 def grade_all(folders, data_root, time_limit: float, jobs: int = 2, on_done=None) -> dict:
     """{name: (folder, rows, seconds)} for every submission, `jobs` at a time on daemon threads
     (so an interrupted run exits at once; the children die with this process)."""
@@ -183,7 +173,13 @@ def grade_all(folders, data_root, time_limit: float, jobs: int = 2, on_done=None
             while True:
                 name, folder = todo.get_nowait()
                 start = time.monotonic()
-                rows = grade_one(folder, data_root, time_limit)
+                try:
+                    rows = check_copy(folder, None, data_root, time_limit)
+                except Exception as err:       # whatever goes wrong with it stays in its rows
+                    why = str(err) if isinstance(err, NotACopy) else \
+                        f"the grader failed on it: {err!r:.200}"
+                    rows = [Row(e.number, e.title, "wrong", diagnosis=why) for e in EXERCISES]
+                    rows.append(Row("final", FINAL_TITLE, "not run"))
                 done.put((name, (folder, rows, time.monotonic() - start)))
 
     for _ in range(min(jobs, len(folders))):

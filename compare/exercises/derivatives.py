@@ -1,9 +1,6 @@
-"""Cases of exercises 1–5: hand-written derivatives against torch autograd, in float64.
-
-Each exercise is checked on its own: the network backprop runs on gets the reference's f′,
-costs, dropout and batch norm, so a mistake in exercise 1 never shows up in exercise 3. Every
-input is drawn from fixed seeds, the same in the child and in the grader. A correct answer may
-use any formula and order of operations; its outputs' type, shape and dtype are fixed.
+"""Cases of exercises 1–5: hand-written derivatives against torch autograd, in float64, from
+fixed seeds. Backprop runs on the reference's f′, costs, dropout and batch norm, so a mistake in
+exercise 1 never shows up in exercise 3.
 """
 from __future__ import annotations
 
@@ -15,8 +12,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .code import reference
+from .source import reference
 from .grading import Case, Malformed
+from .table import BY_NUMBER
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 COSTS = {"cross_entropy": "CrossEntropy", "quadratic": "Quadratic"}
@@ -74,15 +72,13 @@ def cost_cases() -> list[Case]:
         for n, classes, size in shapes:
             z, y = rng.normal(0.0, size, (n, classes)), rng.integers(0, classes, n)
             label = f"{cost}, N = {n}" + (", logits near ±1000" if size > 100 else "")
+
+            def truth(c=cost, z=z, y=y):
+                value, (delta,) = autograd(lambda t: torch_cost(c, t, y), [z])
+                return [("C", float(value)), ("δ_L", delta)]
             cases.append(Case(label, qualname, lambda code, q=qualname, z=z, y=y: pair(
-                code.get(q).value_and_delta(z.copy(), y.copy()), "(C, δ_L)", 2),
-                lambda c=cost, z=z, y=y: cost_truth(c, z, y)))
+                code.get(q).value_and_delta(z.copy(), y.copy()), "(C, δ_L)", 2), truth))
     return cases
-
-
-def cost_truth(cost: str, z, y) -> list:
-    value, (delta,) = autograd(lambda t: torch_cost(cost, t, y), [z])
-    return [("C", float(value)), ("δ_L", delta)]
 
 
 def batch_norm(z, bn, gamma, beta, training: bool):
@@ -117,24 +113,17 @@ def backprop_truth(net, X, y, masks) -> list:
     return [("C", float(loss))] + list(zip(names, grads))
 
 
-def put_back(real, number: int, net, optimizer=None, scheduler=None) -> None:
-    """Exercise `number`'s functions on these objects taken from the reference `real`."""
-    def bind(obj, qualname):
-        setattr(obj, qualname.split(".")[1], types.MethodType(real.function(qualname), obj))
-
+def put_back(number: int, net, optimizer=None, scheduler=None) -> None:
+    """Exercise `number`'s functions on these objects taken from the reference."""
+    real = reference()
     if number == 1:
         net.f_prime = real.get(f"{net.activation}_prime")
     elif number == 2:
         net.cost = real.get(f"{COSTS[net.cost_name]}.value_and_delta")
-    elif number == 3:
-        bind(net, "Network.backprop")
-    elif number == 5:
-        for bn in net.norms:
-            bind(bn, "BatchNorm.backward")
-    elif number in (6, 7):
-        bind(optimizer, f"{type(optimizer).__name__}._update")
-    elif number == 8:
-        bind(scheduler, "StepLR.step")
+    elif number in (3, 5, 6, 7, 8):             # one method each: bind the reference's
+        name = BY_NUMBER[number].targets[0].qualname
+        for obj in {3: [net], 5: net.norms, 8: [scheduler]}.get(number, [optimizer]):
+            setattr(obj, name.split(".")[1], types.MethodType(real.function(name), obj))
 
 
 @contextlib.contextmanager
@@ -148,9 +137,9 @@ def reference_pieces(code, net, masks):
         return a * mask, mask
 
     saved = {name: module[name] for name in ("dropout_forward", "dropout_backward")}
-    module.update(dropout_forward=fixed_masks, dropout_backward=code.real.get("dropout_backward"))
+    module.update(dropout_forward=fixed_masks, dropout_backward=reference().get("dropout_backward"))
     for number in (1, 2, 5):
-        put_back(code.real, number, net)
+        put_back(number, net)
     try:
         yield
     finally:

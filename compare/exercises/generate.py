@@ -11,11 +11,10 @@ import textwrap
 from pathlib import Path
 from string import Template
 
-from .source import function_text, locate, replace_bodies, stub
+from .source import ROOT, function_text, locate, replace_bodies, stub
 from .table import (AUTOGRAD_RTOL, EXERCISES, LOCKSTEP_BOUND, LOOP_FILE, MARKER, PROBLEM1_FILE,
                     TARGETS)
 
-ROOT = Path(__file__).resolve().parents[2]     # the project: scratchnet/, torchnet/, compare/
 PACKAGES = {"scratchnet": ROOT / "scratchnet", "problem1": ROOT / "compare",
             "loop": ROOT / "compare"}
 FILES = {"problem1": PROBLEM1_FILE, "loop": LOOP_FILE}

@@ -1,9 +1,7 @@
-"""An exercise's row, judged in the grader's process from the outputs the child sent back.
-
-An output passes with the truth's type, shape and dtype, finite, and within the case's bound in
-relative error |s − t| / (|s| + |t|), a difference ≤ 64 ε max|t| (round-off) counting as none.
-A catalogued mistake is named only when its own outputs equal the student's on every failing
-case; else the row says what the first failing output shows. Positions count from 1.
+"""An exercise's row from the outputs the child sent back. An output passes with the truth's
+type, shape and dtype, finite, and within the case's bound in relative error |s − t| / (|s| + |t|)
+(a difference ≤ 64 ε max|t| counting as none). A catalogued mistake is named only when its
+outputs equal the student's on every failing case. Positions count from 1.
 """
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from .code import reference
+from .source import reference
 from .mistakes import MISTAKES
 from .table import AUTOGRAD_RTOL
 

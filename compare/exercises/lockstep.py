@@ -1,16 +1,13 @@
-"""The last check: the student's whole network trained in lock-step with torchnet.
-
-Runs when exercises 1–8 pass: the student's code trains a float64 network on MNIST from the
-reference's start, torchnet and torch.optim train the same start, and the weights every EVERY
-steps must agree to LOCKSTEP_BOUND (no dropout: the two draw masks differently). When a setting
-drifts apart, the culprit cases rerun it with one exercise at a time from the reference.
+"""The last check: the student's whole network trains on MNIST in float64 in lock-step with
+torchnet and torch.optim from one start (no dropout: the two draw masks differently). When a
+setting drifts apart, the culprit cases rerun it with one exercise at a time from the reference.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .code import reference
+from .source import reference
 from .derivatives import put_back
 from .grading import Case, row
 from .loop import mnist_head
@@ -57,7 +54,7 @@ def run(label, root, code=None, swap=None) -> list:
         optimizer = code.get(f"{kind}._update")(net.parameters(), **opt_options)
         scheduler = schedule and code.get("StepLR.step")(optimizer, *schedule)
         if swap:
-            put_back(code.real, swap, net, optimizer, scheduler)
+            put_back(swap, net, optimizer, scheduler)
 
     def step(t):
         batch = slice(t % EPOCH * BATCH, t % EPOCH * BATCH + BATCH)

@@ -1,9 +1,7 @@
-"""Exercise 10's cases: the student's training loop, watched while it runs (in the child).
-
-It trains the homework's network in float64 on a few hundred MNIST images, once per optimizer
-type. A Recorder notes in order each pass over a loader and each batch, each forward pass and
-its mode, each backward (and whether .grad was already non-zero), each zero_grad and each step
-with its settings, and the weights at the start of every pass.
+"""Exercise 10's cases: the student's loop trains the homework's network in float64 on a few
+hundred MNIST images, once per optimizer type, while a Recorder notes in order each pass over a
+loader and each batch, each forward pass and its mode, each backward (and whether .grad was
+already non-zero), each zero_grad and each step with its settings, and the weights at each pass.
 """
 from __future__ import annotations
 
@@ -12,10 +10,12 @@ import functools
 import importlib
 from pathlib import Path
 
+from unittest.mock import patch
+
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from .code import reference
+from .source import reference
 from .grading import Case
 from .optimizers import copies
 
@@ -61,24 +61,19 @@ class Recorder:
 
     @contextlib.contextmanager
     def zero_grads(self):
-        """Count zero_grad() of any optimizer or module while the loop runs."""
-        originals = {cls: cls.zero_grad for cls in (torch.optim.Optimizer, torch.nn.Module)}
-
+        """Count zero_grad() of any optimizer or module while the loop runs; then unhook."""
         def counting(original):
             def zero_grad(this, *args, **kwargs):
                 self.events.append(("zero_grad",))
                 return original(this, *args, **kwargs)
             return zero_grad
 
-        for cls, original in originals.items():
-            cls.zero_grad = counting(original)
-        try:
-            yield
-        finally:
-            for cls, original in originals.items():
-                cls.zero_grad = original
+        with contextlib.ExitStack() as stack:
             for handle in self.handles:
-                handle.remove()
+                stack.callback(handle.remove)
+            for cls in (torch.optim.Optimizer, torch.nn.Module):
+                stack.enter_context(patch.object(cls, "zero_grad", counting(cls.zero_grad)))
+            yield
 
 
 class Watched:
@@ -110,7 +105,7 @@ def record(code, optimizer_type: str, epochs: int, eta: float, root: Path) -> di
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        net = code.real.module("loop").Network(SIZES).to(torch.float64)
+        net = reference().module("loop").Network(SIZES).to(torch.float64)
     recorder = Recorder(net)
     # One shuffled order for every pass: the same batches for student and reference, however
     # many times a loop goes through train_loader (to measure training accuracy, say).

@@ -1,23 +1,19 @@
-"""Exercise 10's row, read in the grader's process from what the child recorded.
-
-A diagnosis is given only when the counted calls prove it (per training batch: how many
-zero_grad, backward and step calls, in which order; which loader each evaluation read, in
-which mode). With every call in place, the row says what differs on the student's own run: the
-weights against the reference loop's on the same batches, or the returned accuracy against
-what the student's network scored (to ACCURACY_TOLERANCE: float32 counts are off by 1e-8).
+"""Exercise 10's row, from what the child recorded. A mistake is named only when the counted
+calls prove it; with every call in place, the row compares the weights with the reference loop's
+on the same batches, and the returned accuracies with what the student's network scored.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .code import reference
+from .source import reference
 from .grading import ROUND_OFF, relative_error, row, scale_of
 from .loop import BATCH, RUNS, SIZES, TEST_IMAGES, TRAIN_IMAGES, mnist_head
 from .mistakes import MISTAKES
 from .table import LOCKSTEP_BOUND
 
-ACCURACY_TOLERANCE = 1e-6
+ACCURACY_TOLERANCE = 1e-6       # float32 counts are off by 1e-8
 EXPECTED = {"SGD": dict(momentum=0.8, nesterov=True, weight_decay=1e-4, dampening=0.0),
             "Adam": dict(betas=(0.9, 0.999), weight_decay=1e-4)}
 

@@ -1,15 +1,13 @@
-"""The catalogue of common mistakes, each with the small function that makes it.
-
-`make(ref)` turns the reference function (a method's plain function) into the mistaken one,
-without reading scratchnet's source. The grader names a mistake only when its function gives
-the student's outputs on every failing case; exercise 10's are proven by counted calls instead.
+"""The catalogue of common mistakes: `make(ref)` turns the reference function (a method's plain
+function) into the mistaken one, without reading scratchnet's source. Exercise 10's have no
+`make`: loop_verdict.py proves them by counted calls.
 """
 from __future__ import annotations
 
-import contextlib
 import sys
 from dataclasses import dataclass
 from typing import Callable
+from unittest.mock import patch
 
 import numpy as np
 
@@ -29,23 +27,10 @@ def _m(key, exercise, functions, name, fix, make):
     return Mistake(key, exercise, functions, name, fix, make)
 
 
-@contextlib.contextmanager
-def _set(obj, **values):
-    """obj's attributes (a module's globals too) changed for the duration."""
-    saved = {k: getattr(obj, k) for k in values}
-    for k, v in values.items():
-        setattr(obj, k, v)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            setattr(obj, k, v)
-
-
 def _with(ref, **changes):
     """ref run with some of self's attributes changed (each value a function of self)."""
     def method(self, *args):
-        with _set(self, **{k: f(self) for k, f in changes.items()}):
+        with patch.multiple(self, **{k: f(self) for k, f in changes.items()}):
             return ref(self, *args)
     return method
 
@@ -63,7 +48,7 @@ def _grads(change):
 
 def _no_dropout_backward(ref):
     def backprop(self, X, y):
-        with _set(sys.modules[ref.__module__], dropout_backward=lambda grad, mask: grad):
+        with patch.object(sys.modules[ref.__module__], "dropout_backward", lambda g, m: g):
             return ref(self, X, y)
     return backprop
 
@@ -85,7 +70,7 @@ def _bn_constant_var(ref):
 def _decay_after_momentum(ref):
     def _update(self, i, p, g):
         decay = self.lr * self.weight_decay * p
-        with _set(self, weight_decay=0.0):
+        with patch.object(self, "weight_decay", 0.0):
             ref(self, i, p, g)
         p -= decay
     return _update

@@ -1,17 +1,13 @@
-"""Cases of exercises 6–9: optimizers step for step against torch.optim, in float64.
-
-Both sides run from one start, each step's gradient 0.5 θ + noise taken at each side's own
-parameters, so a wrong step changes every later one; the whole trajectory must agree to
-LOCKSTEP_BOUND. In exercise 6 a StepLR halves the rate halfway, so an SGD that reads it once,
-or keeps it in the momentum buffer, shows. The homework's Adam (ε inside the root) has no
-torch.optim counterpart: its truth is adam_inside, and Problem 1's is the homework's own code.
+"""Cases of exercises 6–9: optimizers step for step against torch.optim, in float64, each
+step's gradient 0.5 θ + noise taken at each side's own parameters. In exercise 6 a StepLR halves
+the rate halfway, so an SGD that reads it once, or keeps it in the momentum buffer, shows.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .code import reference
+from .source import reference
 from .grading import Case
 from .table import LOCKSTEP_BOUND
 
@@ -70,7 +66,7 @@ def trajectory(kind, options, start, grad_fn, code=None, schedule=None, steps=ST
     params = [torch.tensor(p, requires_grad=True) for p in start] if on_torch else copies(start)
     optimizer = (getattr(torch.optim, kind) if on_torch else code.get(f"{kind}._update"))(
         params, **options)
-    step_lr = torch.optim.lr_scheduler.StepLR if on_torch else code.real.get("StepLR.step")
+    step_lr = torch.optim.lr_scheduler.StepLR if on_torch else reference().get("StepLR.step")
     scheduler = schedule and step_lr(optimizer, 1, schedule[1])
 
     def step(t):
@@ -125,7 +121,7 @@ def steplr_cases() -> list[Case]:
     cases = []
     for label, (size, gamma) in STEPLR.items():
         def run(code, size=size, gamma=gamma):
-            optimizer = code.real.get("SGD._update")([np.zeros(1)], lr=LR0)
+            optimizer = reference().get("SGD._update")([np.zeros(1)], lr=LR0)
             scheduler = code.get("StepLR.step")(optimizer, size, gamma)
             return track(lambda: [np.float64(optimizer.lr)], lambda t: scheduler.step(), CALLS)
 

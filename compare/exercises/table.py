@@ -1,9 +1,5 @@
-"""The exercises in order: the functions a student writes (by qualified name, as the real
-source defines them) and their tasks; the copy, its README and the checks follow this table.
-
-A Target's `source` is where the real function lives: "scratchnet" (`module` is where it is
-today, searched first), "problem1" (compare/reference.py) or "loop" (training_loop.py here).
-"""
+"""The exercises in order: the functions a student writes, by qualified name, and their tasks;
+the copy, its README and the checks follow this table."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +15,8 @@ MARKER = ".exercises.json"      # written into every generated copy
 @dataclass(frozen=True)
 class Target:
     qualname: str           # "Network.backprop", "sigmoid_prime"
-    source: str             # "scratchnet" | "problem1" | "loop"
-    module: str             # the file it lives in today, relative to its package
+    source: str             # "scratchnet" | "problem1" (compare/) | "loop" (compare/exercises/)
+    module: str             # the file it lives in today, relative to its package, searched first
     task: str               # the equation to implement, with shapes (goes into the copy)
 
 
