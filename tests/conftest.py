@@ -1,11 +1,18 @@
 """Shared fixtures. Numerical tests run in float64; warnings are errors (setup.cfg)."""
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A shell starts a background job with SIGINT ignored, and every command a test starts would
+# inherit that and ignore the Ctrl-C the tests send it. The tests are about a terminal's Ctrl-C:
+# with a handler here, the commands start with SIGINT's default action (exec resets a handler).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
