@@ -99,9 +99,10 @@ def _client(scheduler: str | None, jobs: int):
         return
     _start_forkserver()
     with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
-        # dashboard on any free port: other commands on this machine may hold the default
+        # the scheduler's web server on a free port (another command may hold the default),
+        # and on this machine only (":0" would listen on every interface)
         cluster = LocalCluster(n_workers=0, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.CRITICAL)
+                               dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
         try:      # the workers start in the background: an interrupt may come meanwhile
             cluster.scale(jobs)
             with Client(cluster) as client:

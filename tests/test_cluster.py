@@ -97,3 +97,15 @@ def test_worker_keeps_arrays_on_the_heap():
     pinned, fixed = faults("pinned"), faults("fixed")
     assert pinned > 200 * 200          # the slow case this guards against is real here
     assert fixed < pinned / 20
+
+
+def test_local_cluster_listens_on_this_machine_only():
+    """The LocalCluster's scheduler and its web server take no connection from the network."""
+    import psutil
+
+    from compare import pool
+
+    with pool._client(None, 1):
+        listening = [c.laddr.ip for c in psutil.Process().net_connections("inet")
+                     if c.status == psutil.CONN_LISTEN]
+    assert listening and all(ip in ("127.0.0.1", "::1") for ip in listening), listening
