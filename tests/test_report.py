@@ -272,6 +272,17 @@ def test_the_students_problem3_numbers_as_printed(full, tree):
     assert callable(History.grad_ratio.fget)
 
 
+def test_the_students_sweep_numbers_are_placed_only_with_seeds(full, tree):
+    """With seeds, each student's number says how many of our sd it lies from our mean; with
+    one seed there is no spread, and the column promises none."""
+    row = re.compile(r"^\| 0\.01 \| ([\d.]+) ± ([\d.]+)% \(5 seeds\) \|[^|]*\| 96\.67% "
+                     r"\(([+-][\d.]+) sd from our mean\) \|$", re.M)
+    mean, sd, z = map(float, row.search(section(full[0], "p2b")).groups())
+    assert abs(z - (96.67 - mean) / sd) <= 0.1 + 0.01 / sd     # rounded to the printed digits
+    one_seed = section(build(tree).text, "p2b")
+    assert "| the student's |" in one_seed and "from our mean" not in one_seed
+
+
 def test_deep_against_shallow_at_equal_epochs(full):
     first = answer(full[0], "p3b")
     assert "At equal epochs, after epoch 5: the deep ReLU net (94.21%, one seed)" in first
