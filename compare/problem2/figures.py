@@ -35,6 +35,7 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
         ax.set_title(f"{title}: learning-rate sweep, 784-30-10 sigmoid, batch 10\ntrained by "
                      + runs.trained_by(sweep.values()), fontsize=9)
         plots.accuracy_curves(close, sweep, labels, ylim=plots.zoom(sweep))
+        close.get_legend().remove()             # the colours of the left panel's legend
         close.set_title("the same, zoomed on the rates within 5 points of the best", fontsize=9)
         paths.append(plots.save(fig, folder / name))
     fig, (ax,) = plots.figure()
