@@ -283,6 +283,23 @@ def test_the_students_sweep_numbers_are_placed_only_with_seeds(full, tree):
     assert "| the student's |" in one_seed and "from our mean" not in one_seed
 
 
+def test_figure_d_shows_the_rates_the_report_calls_best():
+    """Figure (d)'s best rate is the report's: the highest mean over the seeds, of the runs
+    whose seed 0 did not fail (diverged, or ended at or below 50%)."""
+    from compare.problem2 import best_of
+
+    def result(variant, seed, final, diverged=None):
+        return {"run": {"part": "b", "variant": variant, "seed": seed},
+                "final_accuracy": final, "diverged_at": diverged}
+    results = {"b-x": result("x", 0, 0.970), "b-x-seed1": result("x", 1, 0.950),
+               "b-y": result("y", 0, 0.965), "b-y-seed1": result("y", 1, 0.968),
+               "b-z": result("z", 0, 0.990, {"epoch": 3, "step": 1}),
+               "b-w": result("w", 0, 0.450), "b-w-seed1": result("w", 1, 0.999)}
+    assert best_of(results, "b") == "b-y"                     # 0.9665 against 0.960
+    assert best_of({k: r for k, r in results.items() if "seed" not in k}, "b") == "b-x"
+    assert best_of(results, "c") is None
+
+
 def test_deep_against_shallow_at_equal_epochs(full):
     first = answer(full[0], "p3b")
     assert "At equal epochs, after epoch 5: the deep ReLU net (94.21%, one seed)" in first

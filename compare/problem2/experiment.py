@@ -9,8 +9,7 @@ from . import figures
 
 def finish(quick: bool, results: dict, labels: dict, impl: str) -> None:
     """After training: the figures, drawn from the seed-0 results."""
-    paths = figures.make_figures({k: r for k, r in results.items() if r["run"]["seed"] == 0},
-                                 labels, quick)
+    paths = figures.make_figures(results, labels, quick)
     click.echo(f"figures: {', '.join(str(p) for p in paths)}")
 
 

@@ -18,6 +18,9 @@ def _subset(results, part):
 
 
 def make_figures(results: dict, labels: dict, quick: bool) -> list:
+    """The figures of seed 0; the best rates of figure (d) are chosen over every seed given."""
+    best = (best_of(results, "b"), best_of(results, "c"))
+    results = {k: r for k, r in results.items() if r["run"]["seed"] == 0}
     folder = runs.figures_dir(PROBLEM, quick)
     fig, (ax,) = plots.figure()
     plots.accuracy_curves(ax, _subset(results, "a"), labels,   # identical curves: draw both
@@ -39,7 +42,6 @@ def make_figures(results: dict, labels: dict, quick: bool) -> list:
         close.set_title("the same, zoomed on the rates within 5 points of the best", fontsize=9)
         paths.append(plots.save(fig, folder / name))
     fig, (ax,) = plots.figure()
-    best = (best_of(results, "b"), best_of(results, "c"))
     rates = {k: v for k, v in results.items() if k in best}
     recipes = _subset(results, "d")
     plots.accuracy_curves(ax, {**rates, **recipes}, labels, ylim=(0.9, 1.0))
