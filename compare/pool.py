@@ -17,7 +17,7 @@ from .runs import Run
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3      # mallopt's parameters, from glibc's malloc.h
 # Dask's periodic work, less often: the worker's profiler (every 10 ms), the event loops' tick
-# (20 ms) and the monitors made a run 6-8% slower than in a plain process when every core
+# (20 ms) and the monitors made a run 6-9% slower than in a plain process when every core
 # trains; with these, as fast. A LocalCluster has no dashboard to feed.
 QUIET = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
          "distributed.admin.system-monitor.interval": "5s",

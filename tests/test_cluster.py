@@ -113,7 +113,7 @@ def test_local_cluster_listens_on_this_machine_only():
 
 def test_local_cluster_workers_wake_seldom():
     """Nothing in a LocalCluster's worker wakes more often than once a second: its profiler
-    (every 10 ms by default) and event-loop tick (20 ms) made a run 6-8% slower than in a plain
+    (every 10 ms by default) and event-loop tick (20 ms) made a run 6-9% slower than in a plain
     process when every core trains."""
     from compare import pool
 
